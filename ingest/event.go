@@ -39,8 +39,8 @@ func (h Hop) String() string {
 	return fmt.Sprintf("hop(%d)", h)
 }
 
-// ParseHop reads a hop name as written in profiles ("paid", "sent", ...). It accepts "grant_failed" as a
-// convenience: callers that get it must also set StatusFailed, see ParseHopStatus.
+// ParseHop reads a hop name as written in profiles ("paid", "sent", ...). Profiles also accept "grant_failed"
+// (granted + failed); that shorthand is resolved by the profile loader, not here.
 func ParseHop(s string) (Hop, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	for i, n := range hopNames {

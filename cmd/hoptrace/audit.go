@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/hoptrace/hoptrace/correlate"
+	"github.com/hoptrace/hoptrace/ingest"
+	"github.com/hoptrace/hoptrace/report"
+)
+
+func init() { subcommands = append(subcommands, newAuditCmd) }
+
+type auditOptions struct {
+	inputFlags
+	Paths        []string
+	Format       string
+	Output       string
+	Only         string
+	FailOnBroken bool
+	Remediate    string
+	NoProgress   bool
+}
+
+func newAuditCmd(e *env) *cobra.Command {
+	o := &auditOptions{}
+	cmd := &cobra.Command{
+		Use:   "audit [SOURCES...]",
+		Short: "Classify every order of a window and cluster the broken ones into incidents",
+		Long: `audit reads a whole window of evidence (log files, directories, globs, .gz, trace dumps; "-" for
+stdin), joins it per order and gives every order a verdict: ok, in_flight, not_sent, send_failed,
+lost_in_broker, lost_in_consumer, grant_failed, dead_lettered, duplicate_grant, orphan or unknown.
+
+The text report shows counts per verdict, incidents, hop latency, evidence coverage and what was read
+from each file. json, ndjson and csv are for scripts: ndjson and csv hold one row per order with at
+least order_id, verdict, missing_hop and confidence.
+
+Exit codes: 0 ok (also when broken orders were found, unless --fail-on-broken), 1 broken orders found
+with --fail-on-broken, 2 usage or input error.`,
+		Example: `  hoptrace audit fixtures/sample/logs
+  hoptrace audit /var/log/order /var/log/redpacket --from 2026-11-23T00:00:00Z --to 2026-11-24T00:00:00Z
+  hoptrace audit logs/ --format ndjson --only all -o audit.ndjson
+  hoptrace audit logs/ --only lost_in_consumer --format csv
+  hoptrace audit logs/ --remediate owed.csv --fail-on-broken`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Paths = args
+			return runAudit(cmd.Context(), e, o)
+		},
+	}
+	o.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&o.Format, "format", "text", "output format: "+strings.Join(report.Formats, ", "))
+	fl.StringVarP(&o.Output, "output", "o", "", "write the report to this file instead of stdout")
+	fl.StringVar(&o.Only, "only", "broken", "orders to list: broken, all, or one verdict name")
+	fl.BoolVar(&o.FailOnBroken, "fail-on-broken", false, "exit 1 when broken orders are found")
+	fl.StringVar(&o.Remediate, "remediate", "", "write the orders whose red packet is owed (lost or failed, not in flight) to this CSV: a dry-run list for re-granting")
+	fl.BoolVar(&o.NoProgress, "no-progress", false, "never show the progress bar")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func runAudit(ctx context.Context, e *env, o *auditOptions) error {
+	if len(o.Paths) == 0 {
+		return usagef("hoptrace audit fixtures/sample/logs", "no sources: pass log files, directories or globs (or - for stdin)")
+	}
+	only, err := report.ParseFilter(o.Only)
+	if err != nil {
+		return usagef("--only broken|all|lost_in_broker|...", "%v", err)
+	}
+	if !validFormat(o.Format) {
+		return usagef("--format "+strings.Join(report.Formats, "|"), "unknown --format %q", o.Format)
+	}
+	opt, loc, err := o.options()
+	if err != nil {
+		return err
+	}
+	src, err := o.logSource(o.Paths, loc, nil)
+	if err != nil {
+		return err
+	}
+	stop := startProgress(e, o.NoProgress, &opt)
+	a, err := correlate.Run(ctx, src, opt)
+	stop()
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: %w", ctx.Err())
+		}
+		if a == nil {
+			return err
+		}
+		// Some inputs could not be read: report what could be, then fail with the reason.
+		defer func() { fmt.Fprintf(e.Stderr, "warning: %v\n", err) }()
+	}
+	if err := writeTo(e, o.Output, func(w io.Writer) error {
+		return report.WriteAudit(w, a, report.AuditOptions{Format: o.Format, Only: only, Colour: o.Output == "" && e.colour()})
+	}); err != nil {
+		return err
+	}
+	if o.Remediate != "" {
+		n, err := writeRemediation(o.Remediate, a)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stderr, "remediation: %d owed orders written to %s (dry run: nothing was granted)\n", n, o.Remediate)
+	}
+	if hasUnreadable(a.Stats) {
+		return fmt.Errorf("some inputs could not be read (see the INPUTS section); the verdicts above are based on the rest")
+	}
+	if o.FailOnBroken {
+		if n := a.BrokenCount(); n > 0 {
+			return &brokenError{n: n}
+		}
+	}
+	return nil
+}
+
+func validFormat(f string) bool {
+	for _, x := range report.Formats {
+		if f == x {
+			return true
+		}
+	}
+	return false
+}
+
+func hasUnreadable(stats []ingest.Stats) bool {
+	for _, s := range stats {
+		if s.Err != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// writeTo writes to the named file (atomically: a temp file renamed into place) or to stdout.
+func writeTo(e *env, path string, write func(io.Writer) error) error {
+	if path == "" || path == "-" {
+		bw := bufio.NewWriterSize(e.Stdout, 64<<10)
+		if err := write(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	tmp, err := os.CreateTemp(dirOf(path), ".hoptrace-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	bw := bufio.NewWriterSize(tmp, 64<<10)
+	if err := write(bw); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		if i == 0 {
+			return "/"
+		}
+		return path[:i]
+	}
+	return "."
+}
+
+// writeRemediation lists the orders whose red packet is owed, with the msgId as an idempotency key.
+func writeRemediation(path string, a *correlate.Audit) (int, error) {
+	n := 0
+	err := writeTo(nil, path, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		_ = cw.Write([]string{"order_id", "user_id", "amount", "idempotency_key", "verdict", "confidence", "reason"})
+		for _, c := range a.Cases {
+			if !c.Verdict.Owed() || c.OrderID == "" {
+				continue
+			}
+			key := c.OrderID
+			if len(c.MsgIDs) > 0 {
+				key = c.MsgIDs[len(c.MsgIDs)-1]
+			}
+			_ = cw.Write([]string{c.OrderID, c.UserID, c.Amount, key, string(c.Verdict), string(c.Confidence), c.Reason})
+			n++
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+	return n, err
+}
+
+// startProgress shows a spinner with the count of events read on stderr, only on a terminal and only once the
+// work has taken more than a second. It returns the function that clears it.
+func startProgress(e *env, disabled bool, opt *correlate.Options) func() {
+	if disabled || !e.StderrTTY {
+		return func() {}
+	}
+	start := time.Now()
+	var bar *progressbar.ProgressBar
+	opt.OnEvents = func(n int64) {
+		if bar == nil {
+			if time.Since(start) < time.Second {
+				return
+			}
+			bar = progressbar.NewOptions64(-1,
+				progressbar.OptionSetWriter(e.Stderr),
+				progressbar.OptionSetDescription("reading evidence"),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetItsString("events"),
+				progressbar.OptionShowIts(),
+				progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionClearOnFinish(),
+				progressbar.OptionSpinnerType(14),
+			)
+		}
+		_ = bar.Set64(n)
+	}
+	return func() {
+		if bar != nil {
+			_ = bar.Finish()
+			_ = bar.Clear()
+		}
+	}
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestUsageErrors checks that every mistake in how hoptrace is called exits 2 with an error that says what is
+// wrong and a hint saying what to try.
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string // in stderr
+	}{
+		{"audit without sources", []string{"audit"}, "no sources"},
+		{"audit, path that does not exist", []string{"audit", "/nonexistent/hoptrace/logs"}, "/nonexistent/hoptrace/logs"},
+		{"bad format", []string{"audit", "--format", "xml", "x"}, `unknown --format "xml"`},
+		{"bad only", []string{"audit", "--only", "lost", "x"}, `unknown --only value "lost"`},
+		{"bad from", []string{"audit", "--from", "yesterday", "x"}, "bad --from"},
+		{"from after to", []string{"audit", "--from", "2026-11-24", "--to", "2026-11-23", "x"}, "is not before --to"},
+		{"bad tz", []string{"audit", "--tz", "Mars/Olympus", "x"}, "bad --tz"},
+		{"bad grace", []string{"audit", "--grace", "-1m", "x"}, "--grace must be positive"},
+		{"unknown flag", []string{"audit", "--frobnicate"}, "unknown flag"},
+		{"order without id", []string{"order"}, "missing the order ID"},
+		{"order without sources", []string{"order", "42"}, "missing the sources"},
+		{"bad profile path", []string{"audit", "--profile", "/nonexistent/p.yaml", "x"}, "/nonexistent/p.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := run(t, tt.args...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d; stderr: %s", code, exitUsage, stderr)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr %q does not mention %q", stderr, tt.want)
+			}
+			if !strings.Contains(stderr, "Try: ") {
+				t.Errorf("stderr %q has no hint", stderr)
+			}
+		})
+	}
+}
+
+func TestOrderNotFound(t *testing.T) {
+	code, _, stderr := run(t, "order", "NO-SUCH-ORDER", sampleLogs(t))
+	if code != exitUsage || !strings.Contains(stderr, `order "NO-SUCH-ORDER" not found`) {
+		t.Errorf("exit %d, stderr %s", code, stderr)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := run(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "hoptrace ") {
+		t.Errorf("exit %d, out %q", code, out)
+	}
+}
+
+func TestFailOnBroken(t *testing.T) {
+	logs := sampleLogs(t)
+	if code, _, stderr := run(t, "audit", logs, "--format", "csv"); code != exitOK {
+		t.Errorf("without --fail-on-broken: exit %d (%s)", code, stderr)
+	}
+	code, _, stderr := run(t, "audit", logs, "--format", "csv", "--fail-on-broken")
+	if code != exitBroken || !strings.Contains(stderr, "broken orders found") {
+		t.Errorf("with --fail-on-broken: exit %d (%s)", code, stderr)
+	}
+}
+
+func TestRemediate(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "owed.csv")
+	code, _, stderr := run(t, "audit", sampleLogs(t), "--format", "csv", "--remediate", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if lines[0] != "order_id,user_id,amount,idempotency_key,verdict,confidence,reason" || len(lines) < 2 {
+		t.Fatalf("remediation file:\n%s", b)
+	}
+	for _, l := range lines[1:] {
+		for _, notOwed := range []string{",ok,", ",in_flight,", ",duplicate_grant,", ",orphan,", ",unknown,"} {
+			if strings.Contains(l, notOwed) {
+				t.Errorf("not owed but listed: %s", l)
+			}
+		}
+	}
+}
+
+func sampleLogs(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join("..", "..", "fixtures", "sample", "logs")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("the bundled sample is missing: %v", err)
+	}
+	return p
+}

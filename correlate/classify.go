@@ -1,0 +1,473 @@
+package correlate
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/hoptrace/hoptrace/ingest"
+)
+
+// position is where a message sits on the broker.
+type position struct {
+	broker string
+	topic  string
+	queue  int32
+	offset int64
+}
+
+type placed struct {
+	msgID   string
+	orderID string
+	time    int64
+	ref     ingest.Ref
+}
+
+// world is what the verdict rules know beyond one case: the window, the broker's state, and how far each kind of
+// evidence reaches, so that "no evidence" is never read as "did not happen" where a source is simply dark.
+type world struct {
+	from, to int64
+	grace    int64
+
+	// lastHop is the latest time of any event per hop: consumer evidence after t proves the consumer side was
+	// alive and logging after t.
+	lastHop [16]int64
+	// lastSentByHost is the latest send result per producer host.
+	lastSentByHost map[string]int64
+
+	// sentAt: every message sent OK at a known queue position; sendsByQueue: per queue, sends in time order.
+	sentAt       map[position][]placed
+	sendsByQueue map[queueKey][]queueSend
+	// offsetMsgs: every message per offsetMsgId (two = the commit-log position was reused after a crash).
+	offsetMsgs map[string][]placed
+	// progress: the consumer group's committed offset per queue, from the broker.
+	progress map[queueKey]progressFact
+}
+
+type queueKey struct {
+	broker string
+	topic  string
+	queue  int32
+}
+
+type queueSend struct {
+	time   int64
+	offset int64
+	msgID  string
+}
+
+type progressFact struct {
+	group  string
+	offset int64
+	time   int64
+	ref    ingest.Ref
+}
+
+func newWorld(events []ingest.Event, from, to, grace int64) *world {
+	w := &world{
+		from: from, to: to, grace: grace,
+		lastSentByHost: map[string]int64{},
+		sentAt:         map[position][]placed{},
+		sendsByQueue:   map[queueKey][]queueSend{},
+		offsetMsgs:     map[string][]placed{},
+		progress:       map[queueKey]progressFact{},
+	}
+	seenOff := map[[2]string]bool{}
+	for i := range events {
+		e := &events[i]
+		if int(e.Hop) < len(w.lastHop) && e.Time > w.lastHop[e.Hop] {
+			w.lastHop[e.Hop] = e.Time
+		}
+		switch {
+		case e.Hop == ingest.HopProgress:
+			k := queueKey{e.Broker, e.Topic, e.QueueID}
+			if p, ok := w.progress[k]; !ok || e.Time >= p.time {
+				w.progress[k] = progressFact{group: e.Group, offset: e.QueueOffset, time: e.Time, ref: e.Ref}
+			}
+		case e.Hop == ingest.HopSent:
+			if e.Time > w.lastSentByHost[e.Host] {
+				w.lastSentByHost[e.Host] = e.Time
+			}
+		}
+		if (e.Hop == ingest.HopSent || e.Hop == ingest.HopStored) && e.Status == ingest.StatusOK && e.MsgID != "" {
+			if e.Broker != "" && e.QueueID >= 0 && e.QueueOffset >= 0 && !isRetryTopic(e.Topic) {
+				p := position{e.Broker, e.Topic, e.QueueID, e.QueueOffset}
+				if !hasMsg(w.sentAt[p], e.MsgID) {
+					w.sentAt[p] = append(w.sentAt[p], placed{e.MsgID, e.OrderID, e.Time, e.Ref})
+				}
+				k := queueKey{e.Broker, e.Topic, e.QueueID}
+				w.sendsByQueue[k] = append(w.sendsByQueue[k], queueSend{e.Time, e.QueueOffset, e.MsgID})
+			}
+			if e.OffsetMsgID != "" && !seenOff[[2]string{e.OffsetMsgID, e.MsgID}] {
+				seenOff[[2]string{e.OffsetMsgID, e.MsgID}] = true
+				w.offsetMsgs[e.OffsetMsgID] = append(w.offsetMsgs[e.OffsetMsgID], placed{e.MsgID, e.OrderID, e.Time, e.Ref})
+			}
+		}
+	}
+	for k, s := range w.sendsByQueue {
+		sort.Slice(s, func(a, b int) bool { return s[a].time < s[b].time })
+		w.sendsByQueue[k] = s
+	}
+	return w
+}
+
+func hasMsg(ps []placed, id string) bool {
+	for _, p := range ps {
+		if p.msgID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func isRetryTopic(t string) bool {
+	return len(t) > 7 && (t[:7] == "%RETRY%" || t[:5] == "%DLQ%")
+}
+
+// consumerAliveAfter reports whether any delivery evidence exists after t (the consumer side logged something).
+func (w *world) consumerAliveAfter(t int64) bool {
+	return w.lastHop[ingest.HopDelivered] > t || w.lastHop[ingest.HopConsumed] > t
+}
+
+// classify applies the rules of DESIGN.md "Deciding an order's verdict"; the first rule that holds wins.
+func (w *world) classify(c *Case, f *facts) {
+	collect(f, c.Events)
+	set := func(v Verdict, conf Confidence, reason string) {
+		c.Verdict, c.Confidence, c.Reason = v, conf, reason
+		c.Missing = missingHop(v)
+	}
+	ev := func(e *ingest.Event) {
+		if e != nil {
+			c.Evidence = append(c.Evidence, Evidence{Text: describe(e), Ref: e.Ref, Time: e.Time})
+		}
+	}
+	fact := func(format string, args ...any) {
+		c.Evidence = append(c.Evidence, Evidence{Text: fmt.Sprintf(format, args...)})
+	}
+	if p := first(f.paid); p != nil {
+		ev(p)
+		c.At = p.Time
+		c.Where = p.Host
+	}
+	lastSend := last(f.sendOK)
+	stored := len(f.sendOK)+len(f.storedOK) > 0
+
+	// 1. consumer or grant evidence, no payment in the window.
+	if len(f.paid) == 0 {
+		if f.consumerSide() {
+			e := first(append(append(append([]*ingest.Event{}, f.delivered...), f.grants...), f.grantFail...))
+			if e == nil {
+				e = first(append(append([]*ingest.Event{}, f.consumedOK...), f.dlq...))
+			}
+			ev(e)
+			c.At, c.Where = e.Time, e.Host
+			set(Orphan, High, "the consumer side saw this order but no payment for it is in the audited window (paid before --from, or a message nobody paid for)")
+			return
+		}
+		e := first(append(append(append([]*ingest.Event{}, f.sendOK...), f.sendFail...), f.sendTout...))
+		if e == nil {
+			e = first(f.storedOK)
+		}
+		ev(e)
+		if e != nil {
+			c.At, c.Where = e.Time, e.Host
+		}
+		set(Unknown, Low, "no payment for this order is in the audited window, only its send: widen --from to judge it")
+		return
+	}
+
+	// 2 and 3. grants.
+	if n, withIDs := f.distinctGrants(); n >= 2 {
+		for _, g := range f.grants {
+			ev(g)
+		}
+		g := last(f.grants)
+		c.At, c.Where = g.Time, g.Host
+		conf := High
+		if !withIDs {
+			conf = Low
+		}
+		set(DuplicateGrant, conf, fmt.Sprintf("the red packet was granted %d times for one payment", n))
+		return
+	} else if n == 1 {
+		g := first(f.grants)
+		ev(g)
+		set(OK, High, "the red packet was granted")
+		return
+	}
+
+	// 4. no send result at all.
+	if len(f.sendOK)+len(f.sendFail)+len(f.sendTout)+len(f.storedOK) == 0 && !f.consumerSide() {
+		p := first(f.paid)
+		if w.to-p.Time < w.grace {
+			set(InFlight, Low, fmt.Sprintf("paid %s before the end of the window, no send logged yet; it may still be sent", dur(w.to-p.Time)))
+			return
+		}
+		if w.lastSentByHost[p.Host] <= p.Time && w.lastHop[ingest.HopSent] <= p.Time {
+			set(Unknown, Low, "no send result for this order, but no send of any order was logged after its payment either: the producer's log looks cut off")
+			return
+		}
+		fact("no send attempt and no send result for this order, while %s logged sends of other orders after it", p.Host)
+		set(NotSent, High, "the order service never published the pay-success message")
+		return
+	}
+
+	// 5. send failures only.
+	if !stored && !f.consumerSide() {
+		for _, e := range f.sendFail {
+			ev(e)
+		}
+		for _, e := range f.sendTout {
+			ev(e)
+		}
+		e := last(append(append([]*ingest.Event{}, f.sendFail...), f.sendTout...))
+		c.At, c.Where = e.Time, e.Host
+		conf := High
+		reason := "every send attempt failed; the broker never stored the message"
+		if len(f.sendFail) == 0 {
+			conf = Medium
+			reason = "every send attempt timed out and no consumer ever received the message: the broker most likely never stored it"
+			if len(f.storedAbsent) > 0 {
+				conf = High
+			}
+		}
+		for _, e := range f.storedAbsent {
+			ev(e)
+		}
+		set(SendFailed, conf, reason)
+		return
+	}
+
+	// 6. stored but never delivered.
+	if !f.consumerSide() {
+		s := lastSend
+		if s == nil {
+			s = last(f.storedOK)
+		}
+		ev(s)
+		c.At, c.Where = s.Time, where(s)
+		if w.crashEvidence(c, f) {
+			return
+		}
+		if p, ok := w.queued(s); ok {
+			fact("the broker shows %s still queued: group %s committed offset %d on %s queue %d, this message is at offset %d",
+				msgName(s), p.group, p.offset, s.Broker, s.QueueID, s.QueueOffset)
+			set(InFlight, High, "the message is stored and still waiting in the queue (consumer lag), not lost")
+			return
+		}
+		if w.to-s.Time < w.grace {
+			fact("sent %s before the end of the window, inside the %s grace period", dur(w.to-s.Time), dur(w.grace))
+			set(InFlight, Medium, "sent shortly before the end of the window: it may still be delivered")
+			return
+		}
+		for _, e := range f.storedAbsent {
+			ev(e)
+		}
+		if !w.consumerAliveAfter(s.Time) {
+			fact("no consumer evidence at all after %s: the consumer logs end before this message, or the consumer is down", fmtTime(s.Time))
+			set(Unknown, Low, "stored but never delivered, and the consumer side is dark after the send: cannot tell a loss from lag")
+			return
+		}
+		fact("never delivered: no consumer evidence for %s in the %s after the send, while consumers received other messages until %s",
+			msgName(s), dur(w.to-s.Time), fmtTime(w.lastHop[ingest.HopDelivered]))
+		conf := Medium
+		if len(f.storedAbsent) > 0 {
+			conf = High
+		}
+		set(LostInBroker, conf, "the broker accepted the message but never delivered it")
+		return
+	}
+
+	// From here on the consumer saw the message.
+	d := last(f.delivered)
+	if d == nil {
+		d = last(append(append([]*ingest.Event{}, f.consumedOK...), f.consumedFail...))
+	}
+	if d == nil {
+		d = last(append(append([]*ingest.Event{}, f.grantFail...), f.dlq...))
+	}
+	if d == nil {
+		d = last(f.grantSkip)
+	}
+	ev(lastSend)
+
+	// 7. delivered, then only failures.
+	if len(f.dlq) > 0 {
+		for _, e := range f.grantFail {
+			ev(e)
+		}
+		q := last(f.dlq)
+		ev(q)
+		c.At, c.Where = q.Time, q.Group
+		if c.Where == "" {
+			c.Where = q.Host
+		}
+		set(DeadLettered, High, fmt.Sprintf("every delivery failed (%d attempts) and the message went to the dead-letter queue", max(len(f.delivered), 1)))
+		return
+	}
+	if len(f.grantFail) > 0 {
+		for _, e := range f.delivered {
+			ev(e)
+		}
+		g := last(f.grantFail)
+		ev(g)
+		c.At, c.Where = g.Time, g.Host
+		lc := last(append(append([]*ingest.Event{}, f.consumedOK...), f.consumedFail...))
+		if lc != nil && lc.Status != ingest.StatusOK && w.to-lc.Time < w.grace {
+			ev(lc)
+			set(InFlight, Low, "the grant failed and the consumer asked for a redelivery that may still come")
+			return
+		}
+		conf := High
+		if lc != nil && lc.Status != ingest.StatusOK {
+			ev(lc)
+			conf = Medium
+		}
+		set(GrantFailed, conf, "the consumer received the message but granting the red packet failed")
+		return
+	}
+	if len(f.grantSkip) > 0 {
+		for _, e := range f.grantSkip {
+			ev(e)
+		}
+		c.At, c.Where = d.Time, d.Host
+		set(Unknown, Low, "the consumer skipped the grant as already granted, but no grant for this order is in the audited window: widen the window")
+		return
+	}
+
+	// 8. delivered, no grant, no failure.
+	for _, e := range f.delivered {
+		ev(e)
+	}
+	for _, e := range f.consumedOK {
+		ev(e)
+	}
+	c.At, c.Where = d.Time, d.Host
+	if w.to-d.Time < w.grace {
+		fact("delivered %s before the end of the window, inside the %s grace period", dur(w.to-d.Time), dur(w.grace))
+		set(InFlight, Low, "received shortly before the end of the window: the grant may still come")
+		return
+	}
+	if w.lastHop[ingest.HopGranted] <= d.Time {
+		fact("no grant of any order was logged after %s: the red-packet log looks cut off", fmtTime(d.Time))
+		set(Unknown, Low, "received, but the grant log is dark after the delivery: cannot tell a loss from a missing log")
+		return
+	}
+	conf := Medium
+	if len(f.consumedOK) > 0 {
+		conf = High
+		fact("the listener returned success, so the offset was committed: RocketMQ will not redeliver it")
+	}
+	set(LostInConsumer, conf, "the consumer received the message and never granted the red packet")
+}
+
+func where(e *ingest.Event) string {
+	if e.Broker != "" && e.QueueID >= 0 {
+		return fmt.Sprintf("%s queue %d", e.Broker, e.QueueID)
+	}
+	if e.Broker != "" {
+		return e.Broker
+	}
+	return e.Host
+}
+
+func msgName(e *ingest.Event) string {
+	if e.MsgID != "" {
+		return "msgId " + e.MsgID
+	}
+	return "the message"
+}
+
+// queued reports whether the broker's consumer progress shows the message still waiting.
+func (w *world) queued(s *ingest.Event) (progressFact, bool) {
+	if s.Broker == "" || s.QueueID < 0 || s.QueueOffset < 0 {
+		return progressFact{}, false
+	}
+	p, ok := w.progress[queueKey{s.Broker, s.Topic, s.QueueID}]
+	if !ok {
+		return p, false
+	}
+	return p, p.offset <= s.QueueOffset
+}
+
+// crashEvidence looks for the two broker-crash footprints: another message at this message's queue position
+// (offset collision, also seen as a reused offsetMsgId), and the queue's offsets rolling back below this message
+// after it was stored. Either proves the broker lost the message, whatever the consumer's offsets say.
+func (w *world) crashEvidence(c *Case, f *facts) bool {
+	sends := append(append([]*ingest.Event{}, f.sendOK...), f.storedOK...)
+	for _, s := range sends {
+		if s.MsgID == "" {
+			continue
+		}
+		var other *placed
+		how := ""
+		if s.Broker != "" && s.QueueID >= 0 && s.QueueOffset >= 0 {
+			for _, p := range w.sentAt[position{s.Broker, s.Topic, s.QueueID, s.QueueOffset}] {
+				if p.msgID != s.MsgID {
+					p := p
+					other, how = &p, fmt.Sprintf("%s queue %d offset %d", s.Broker, s.QueueID, s.QueueOffset)
+					break
+				}
+			}
+		}
+		if other == nil && s.OffsetMsgID != "" {
+			for _, p := range w.offsetMsgs[s.OffsetMsgID] {
+				if p.msgID != s.MsgID {
+					p := p
+					other, how = &p, "offsetMsgId "+s.OffsetMsgID
+					break
+				}
+			}
+		}
+		if other != nil {
+			c.Evidence = append(c.Evidence, Evidence{
+				Text: fmt.Sprintf("offset collision: %s also holds msgId %s (order %s, stored at %s): the broker reused the position after losing this message in a crash",
+					how, other.msgID, orDash(other.orderID), fmtTime(other.time)),
+				Ref: other.ref, Time: other.time,
+			})
+			c.Verdict, c.Confidence, c.Missing = LostInBroker, High, ingest.HopDelivered
+			if other.time > s.Time {
+				c.Reason = "the broker lost the message in a crash (unflushed page cache): its queue position was reused by a later message"
+			} else {
+				c.Reason = "the broker rolled back after a crash and stored this message at a position its consumers had already passed: it was never delivered (rollback skip)"
+			}
+			c.At = s.Time
+			return true
+		}
+		if s.Broker != "" && s.QueueID >= 0 && s.QueueOffset >= 0 {
+			for _, q := range w.sendsByQueue[queueKey{s.Broker, s.Topic, s.QueueID}] {
+				if q.time > s.Time && q.offset <= s.QueueOffset && q.msgID != s.MsgID {
+					c.Evidence = append(c.Evidence, Evidence{
+						Text: fmt.Sprintf("%s queue %d rolled back: msgId %s was stored at offset %d at %s, at or below this message's offset %d: the broker lost its unflushed tail in a crash",
+							s.Broker, s.QueueID, q.msgID, q.offset, fmtTime(q.time), s.QueueOffset),
+						Time: q.time,
+					})
+					c.Verdict, c.Confidence, c.Missing = LostInBroker, High, ingest.HopDelivered
+					c.Reason = "the broker lost the message in a crash: the queue's offsets rolled back below it"
+					c.At = s.Time
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func dur(ns int64) string {
+	d := time.Duration(ns)
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	default:
+		return d.Round(time.Second).String()
+	}
+}
