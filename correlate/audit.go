@@ -14,6 +14,9 @@ import (
 type Options struct {
 	From, To time.Time     // the audited window; zero = the span of the data
 	Grace    time.Duration // a message sent less than this before the window's end is in_flight, not lost; 0 = 10m
+	// KeepEvents keeps every case's events (for an order's timeline or the TUI); without it only cases that are
+	// not ok keep theirs, which saves most of the memory of a large audit.
+	KeepEvents bool
 	// OnEvents, if set, is called after each batch with the running count of events read (for progress bars).
 	OnEvents func(n int64)
 }
@@ -55,50 +58,67 @@ type HostSkew struct {
 // maxSkew is the largest clock difference hoptrace corrects; more than that is a time-zone problem.
 const maxSkew = 5 * time.Minute
 
-// Run reads every event of src and correlates them.
+// Run reads every event of src and correlates them. Events are stored compactly as they arrive, so memory
+// grows with the identifiers and hops of the window, not with the lines read.
 func Run(ctx context.Context, src ingest.Source, opt Options) (*Audit, error) {
-	var events []ingest.Event
+	st := newStore(1 << 16)
 	var n int64
 	err := src.Read(ctx, func(batch []ingest.Event) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		events = append(events, batch...)
+		for i := range batch {
+			st.add(&batch[i])
+		}
 		n += int64(len(batch))
 		if opt.OnEvents != nil {
 			opt.OnEvents(n)
 		}
 		return nil
 	})
-	a := Correlate(events, src.Stats(), opt)
-	return a, err
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return correlate(st, src.Stats(), opt), err
 }
 
 // Correlate joins and classifies events already read. stats, if given, widen the default window to the span of
 // every input (so an order's own events do not decide where "now" is).
 func Correlate(events []ingest.Event, stats []ingest.Stats, opt Options) *Audit {
-	a := &Audit{Stats: stats, Events: int64(len(events)), Counts: map[Verdict]int{}, Grace: opt.Grace}
+	st := newStore(len(events))
+	for i := range events {
+		st.add(&events[i])
+	}
+	return correlate(st, stats, opt)
+}
+
+func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
+	a := &Audit{Stats: stats, Events: int64(len(st.recs)), Counts: map[Verdict]int{}, Grace: opt.Grace}
 	if a.Grace == 0 {
 		a.Grace = DefaultGrace
 	}
-	a.Window = window(events, stats, opt)
+	a.Window = window(st, stats, opt)
 	from, to := a.Window.From.UnixNano(), a.Window.To.UnixNano()
 	if a.Window.Explicit {
-		kept := events[:0]
-		for _, e := range events {
-			if e.Time == 0 || (e.Time >= from && e.Time <= to) {
-				kept = append(kept, e)
+		kept := st.recs[:0]
+		more := map[int32][]sym{}
+		for i, r := range st.recs {
+			if r.time == 0 || (r.time >= from && r.time <= to) {
+				if k, ok := st.moreKeys[int32(i)]; ok {
+					more[int32(len(kept))] = k
+				}
+				kept = append(kept, r)
 			} else {
 				a.Outside++
 			}
 		}
-		events = kept
+		st.recs, st.moreKeys = kept, more
 	}
 
-	j := join(events)
+	j := join(st)
 	a.Unattached, a.Refused = j.unattached, j.refused
-	w := newWorld(events, from, to, int64(a.Grace))
-	skew := estimateSkew(events, j)
+	w := newWorld(st, from, to, int64(a.Grace))
+	skew := estimateSkew(st)
 	for h, d := range skew.behind {
 		s := HostSkew{Host: h, Behind: time.Duration(d), Applied: time.Duration(d) <= maxSkew}
 		if !s.Applied {
@@ -109,23 +129,37 @@ func Correlate(events []ingest.Event, stats []ingest.Stats, opt Options) *Audit 
 	}
 	sort.Slice(a.Skew, func(x, y int) bool { return a.Skew[x].Host < a.Skew[y].Host })
 
-	groups := groupByCase(events, j)
-	a.Cases = make([]*Case, len(groups))
-	adjusted := make([]int64, len(events))
+	ranges := caseRanges(j)
+	j.caseOf = nil
+	a.Cases = make([]*Case, len(ranges))
 	var scratch facts
-	off := 0
-	for ci, evs := range groups {
-		c := &Case{Events: evs, Adjusted: adjusted[off : off+len(evs) : off+len(evs)]}
-		off += len(evs)
+	var acc accumulator
+	var evs []ingest.Event
+	var adj []int64
+	for ci, idx := range ranges {
+		evs, adj = evs[:0], adj[:0]
+		for _, i := range idx {
+			evs = append(evs, st.event(int(i)))
+			adj = append(adj, 0)
+		}
+		c := &Case{Events: evs, Adjusted: adj}
 		c.fillIdentity()
 		c.order(skew.correct)
 		w.classify(c, &scratch)
+		acc.add(c)
+		if opt.KeepEvents || c.Verdict != OK {
+			c.Events = append([]ingest.Event(nil), c.Events...)
+			c.Adjusted = append([]int64(nil), c.Adjusted...)
+		} else {
+			c.Events, c.Adjusted = nil, nil
+		}
 		a.Cases[ci] = c
 		a.Counts[c.Verdict]++
 	}
 	sort.Slice(a.Cases, func(x, y int) bool { return a.Cases[x].ID < a.Cases[y].ID })
 
-	a.Coverage = coverage(a.Cases, stats, a.Window)
+	a.Coverage = acc.coverage(stats, a.Window)
+	a.Latency = acc.latency()
 	if weak := a.weakConsumerLogs(); weak != "" {
 		a.Warnings = append(a.Warnings, weak)
 		for _, c := range a.Cases {
@@ -135,11 +169,10 @@ func Correlate(events []ingest.Event, stats []ingest.Stats, opt Options) *Audit 
 		}
 	}
 	a.Incidents = incidents(a.Cases)
-	a.Latency = latency(a.Cases)
 	return a
 }
 
-func window(events []ingest.Event, stats []ingest.Stats, opt Options) Window {
+func window(st *store, stats []ingest.Stats, opt Options) Window {
 	var lo, hi int64
 	widen := func(t int64) {
 		if t == 0 {
@@ -156,8 +189,8 @@ func window(events []ingest.Event, stats []ingest.Stats, opt Options) Window {
 		widen(s.FirstTime)
 		widen(s.LastTime)
 	}
-	for i := range events {
-		widen(events[i].Time)
+	for i := range st.recs {
+		widen(st.recs[i].time)
 	}
 	w := Window{From: time.Unix(0, lo).UTC(), To: time.Unix(0, hi).UTC()}
 	if !opt.From.IsZero() {
@@ -213,37 +246,45 @@ type skewEstimate struct {
 // estimateSkew compares each consumer host's delivery times with the send times of the same messages. A host
 // whose deliveries come "before" their sends runs behind; its correction is the largest such gap, so that after
 // correction no delivery precedes its send.
-func estimateSkew(events []ingest.Event, j joined) skewEstimate {
-	sent := map[string]int64{}
+func estimateSkew(st *store) skewEstimate {
+	sent := map[sym]int64{}
 	producers := map[string]bool{}
-	for i := range events {
-		e := &events[i]
-		if (e.Hop == ingest.HopSent && e.Status == ingest.StatusOK) || (e.Hop == ingest.HopStored && e.Origin == ingest.OriginTrace) {
-			if e.MsgID != "" && e.Time != 0 {
-				if t, ok := sent[e.MsgID]; !ok || e.Time < t {
-					sent[e.MsgID] = e.Time
+	for i := range st.recs {
+		r := &st.recs[i]
+		hop := ingest.Hop(r.hop)
+		if (hop == ingest.HopSent && ingest.Status(r.status) == ingest.StatusOK) || (hop == ingest.HopStored && ingest.Origin(r.origin) == ingest.OriginTrace) {
+			if r.msg != 0 && r.time != 0 {
+				if t, ok := sent[r.msg]; !ok || r.time < t {
+					sent[r.msg] = r.time
 				}
 			}
-			if e.Host != "" {
-				producers[e.Host] = true
+			if h := st.ctx(i).host; h != "" {
+				producers[h] = true
 			}
 		}
 	}
-	est := skewEstimate{behind: map[string]int64{}, correct: map[string]int64{}}
-	for i := range events {
-		e := &events[i]
-		if (e.Hop != ingest.HopDelivered && e.Hop != ingest.HopConsumed) || e.Host == "" || producers[e.Host] || e.MsgID == "" || e.Time == 0 {
+	behind := map[string]int64{}
+	for i := range st.recs {
+		r := &st.recs[i]
+		hop := ingest.Hop(r.hop)
+		if (hop != ingest.HopDelivered && hop != ingest.HopConsumed) || r.msg == 0 || r.time == 0 {
 			continue
 		}
-		s, ok := sent[e.MsgID]
+		h := st.ctx(i).host
+		if h == "" || producers[h] {
+			continue
+		}
+		s, ok := sent[r.msg]
 		if !ok {
 			continue
 		}
-		if d := s - e.Time; d > 0 && d > est.behind[e.Host] {
-			est.behind[e.Host] = d
+		if d := s - r.time; d > 0 && d > behind[h] {
+			behind[h] = d
 		}
 	}
-	for h, d := range est.behind {
+	est := skewEstimate{behind: map[string]int64{}, correct: map[string]int64{}}
+	for h, d := range behind {
+		est.behind[h] = d
 		est.correct[h] = d
 	}
 	return est
@@ -320,13 +361,18 @@ type Latency struct {
 	P50, P99, Max time.Duration
 }
 
-func latency(cases []*Case) []Latency {
-	pairs := [][2]ingest.Hop{{ingest.HopPaid, ingest.HopSent}, {ingest.HopSent, ingest.HopDelivered}, {ingest.HopDelivered, ingest.HopGranted}, {ingest.HopPaid, ingest.HopGranted}}
-	samples := make([][]time.Duration, len(pairs))
-	for _, c := range cases {
-		if c.Verdict != OK {
-			continue
-		}
+var latencyPairs = [][2]ingest.Hop{{ingest.HopPaid, ingest.HopSent}, {ingest.HopSent, ingest.HopDelivered}, {ingest.HopDelivered, ingest.HopGranted}, {ingest.HopPaid, ingest.HopGranted}}
+
+// accumulator gathers latency samples and coverage counts case by case, so cases need not keep their events.
+type accumulator struct {
+	samples               [4][]time.Duration
+	pub, sub, dlog, grant Coverage
+	sentLog, pubTrace     []string
+	delLog, delTrace      []string
+}
+
+func (acc *accumulator) add(c *Case) {
+	if c.Verdict == OK {
 		var firstOK [16]int64
 		for i := range c.Events {
 			e := &c.Events[i]
@@ -337,20 +383,49 @@ func latency(cases []*Case) []Latency {
 				firstOK[e.Hop] = c.Adjusted[i]
 			}
 		}
-		for p, pr := range pairs {
+		for p, pr := range latencyPairs {
 			a, b := firstOK[pr[0]], firstOK[pr[1]]
 			if a != 0 && b != 0 && b >= a {
-				samples[p] = append(samples[p], time.Duration(b-a))
+				acc.samples[p] = append(acc.samples[p], time.Duration(b-a))
 			}
 		}
 	}
+	acc.sentLog, acc.pubTrace, acc.delLog, acc.delTrace = acc.sentLog[:0], acc.pubTrace[:0], acc.delLog[:0], acc.delTrace[:0]
+	granted := false
+	for i := range c.Events {
+		e := &c.Events[i]
+		switch {
+		case e.Hop == ingest.HopSent && e.Status == ingest.StatusOK && e.Origin == ingest.OriginLog:
+			acc.sentLog = append(acc.sentLog, e.MsgID)
+		case e.Hop == ingest.HopStored && e.Origin == ingest.OriginTrace:
+			acc.pubTrace = append(acc.pubTrace, e.MsgID)
+		case e.Hop == ingest.HopDelivered && e.Origin == ingest.OriginLog:
+			acc.delLog = append(acc.delLog, e.MsgID)
+		case e.Hop == ingest.HopDelivered && e.Origin == ingest.OriginTrace:
+			acc.delTrace = append(acc.delTrace, e.MsgID)
+		case e.Hop == ingest.HopGranted || e.Hop == ingest.HopDeadLetter:
+			granted = true
+		}
+	}
+	countPresent(&acc.pub, acc.sentLog, acc.pubTrace)
+	countPresent(&acc.sub, acc.delLog, acc.delTrace)
+	countPresent(&acc.dlog, acc.delTrace, acc.delLog)
+	if len(acc.delLog) > 0 && c.Verdict != InFlight {
+		acc.grant.Of++
+		if granted {
+			acc.grant.Present++
+		}
+	}
+}
+
+func (acc *accumulator) latency() []Latency {
 	var out []Latency
-	for p, s := range samples {
+	for p, s := range acc.samples {
 		if len(s) == 0 {
 			continue
 		}
 		sort.Slice(s, func(x, y int) bool { return s[x] < s[y] })
-		out = append(out, Latency{From: pairs[p][0], To: pairs[p][1], N: len(s), P50: pct(s, 50), P99: pct(s, 99), Max: s[len(s)-1]})
+		out = append(out, Latency{From: latencyPairs[p][0], To: latencyPairs[p][1], N: len(s), P50: pct(s, 50), P99: pct(s, 99), Max: s[len(s)-1]})
 	}
 	return out
 }
@@ -387,38 +462,9 @@ const (
 	coverGrantLogs     = "grant or failure logs for deliveries"
 )
 
-func coverage(cases []*Case, stats []ingest.Stats, w Window) []Coverage {
-	var pub, sub, dlog, grant Coverage
+func (acc *accumulator) coverage(stats []ingest.Stats, w Window) []Coverage {
+	pub, sub, dlog, grant := acc.pub, acc.sub, acc.dlog, acc.grant
 	pub.Name, sub.Name, dlog.Name, grant.Name = coverPubTraces, coverSubTraces, coverDeliveredLogs, coverGrantLogs
-	var sentLog, pubTrace, delLog, delTrace []string
-	for _, c := range cases {
-		sentLog, pubTrace, delLog, delTrace = sentLog[:0], pubTrace[:0], delLog[:0], delTrace[:0]
-		granted := false
-		for i := range c.Events {
-			e := &c.Events[i]
-			switch {
-			case e.Hop == ingest.HopSent && e.Status == ingest.StatusOK && e.Origin == ingest.OriginLog:
-				sentLog = append(sentLog, e.MsgID)
-			case e.Hop == ingest.HopStored && e.Origin == ingest.OriginTrace:
-				pubTrace = append(pubTrace, e.MsgID)
-			case e.Hop == ingest.HopDelivered && e.Origin == ingest.OriginLog:
-				delLog = append(delLog, e.MsgID)
-			case e.Hop == ingest.HopDelivered && e.Origin == ingest.OriginTrace:
-				delTrace = append(delTrace, e.MsgID)
-			case e.Hop == ingest.HopGranted || e.Hop == ingest.HopDeadLetter:
-				granted = true
-			}
-		}
-		countPresent(&pub, sentLog, pubTrace)
-		countPresent(&sub, delLog, delTrace)
-		countPresent(&dlog, delTrace, delLog)
-		if len(delLog) > 0 && c.Verdict != InFlight {
-			grant.Of++
-			if granted {
-				grant.Present++
-			}
-		}
-	}
 	note := func(c *Coverage, thin string) {
 		switch {
 		case c.Of == 0:

@@ -10,22 +10,22 @@ import (
 
 // position is where a message sits on the broker.
 type position struct {
-	broker string
-	topic  string
+	place  uint32 // broker + topic, see world.places
 	queue  int32
 	offset int64
 }
 
+// placed is a message stored at a position: a record of the store.
 type placed struct {
-	msgID   string
-	orderID string
-	time    int64
-	ref     ingest.Ref
+	msg  sym
+	time int64
+	rec  int32
 }
 
 // world is what the verdict rules know beyond one case: the window, the broker's state, and how far each kind of
 // evidence reaches, so that "no evidence" is never read as "did not happen" where a source is simply dark.
 type world struct {
+	s        *store
 	from, to int64
 	grace    int64
 
@@ -35,25 +35,39 @@ type world struct {
 	// lastSentByHost is the latest send result per producer host.
 	lastSentByHost map[string]int64
 
-	// sentAt: every message sent OK at a known queue position; sendsByQueue: per queue, sends in time order.
-	sentAt       map[position][]placed
+	// sentAt: the first message sent OK at each queue position, and every further one (a collision) in more.
+	sentAt     map[position]placed
+	sentAtMore map[position][]placed
+	// sendsByQueue: per queue, sends in time order (offsets going back = a rollback).
 	sendsByQueue map[queueKey][]queueSend
-	// offsetMsgs: every message per offsetMsgId (two = the commit-log position was reused after a crash).
-	offsetMsgs map[string][]placed
+	// offsetMsgs: the first message per offsetMsgId, and every further one (the commit-log position was reused).
+	offsetMsgs     map[sym]placed
+	offsetMsgsMore map[sym][]placed
 	// progress: the consumer group's committed offset per queue, from the broker.
 	progress map[queueKey]progressFact
+	// places numbers the (broker, topic) pairs, so positions are small map keys.
+	places map[[2]string]uint32
+}
+
+func (w *world) place(broker, topic string) uint32 {
+	k := [2]string{broker, topic}
+	p, ok := w.places[k]
+	if !ok {
+		p = uint32(len(w.places))
+		w.places[k] = p
+	}
+	return p
 }
 
 type queueKey struct {
-	broker string
-	topic  string
-	queue  int32
+	broker, topic string
+	queue         int32
 }
 
 type queueSend struct {
 	time   int64
 	offset int64
-	msgID  string
+	msg    sym
 }
 
 type progressFact struct {
@@ -63,57 +77,69 @@ type progressFact struct {
 	ref    ingest.Ref
 }
 
-func newWorld(events []ingest.Event, from, to, grace int64) *world {
+func newWorld(s *store, from, to, grace int64) *world {
 	w := &world{
-		from: from, to: to, grace: grace,
+		s: s, from: from, to: to, grace: grace,
 		lastSentByHost: map[string]int64{},
-		sentAt:         map[position][]placed{},
+		sentAt:         map[position]placed{},
+		sentAtMore:     map[position][]placed{},
 		sendsByQueue:   map[queueKey][]queueSend{},
-		offsetMsgs:     map[string][]placed{},
+		offsetMsgs:     map[sym]placed{},
+		offsetMsgsMore: map[sym][]placed{},
 		progress:       map[queueKey]progressFact{},
+		places:         map[[2]string]uint32{},
 	}
-	seenOff := map[[2]string]bool{}
-	for i := range events {
-		e := &events[i]
-		if int(e.Hop) < len(w.lastHop) && e.Time > w.lastHop[e.Hop] {
-			w.lastHop[e.Hop] = e.Time
+	for i := range s.recs {
+		r := &s.recs[i]
+		hop := ingest.Hop(r.hop)
+		if int(hop) < len(w.lastHop) && r.time > w.lastHop[hop] {
+			w.lastHop[hop] = r.time
 		}
-		switch {
-		case e.Hop == ingest.HopProgress:
-			k := queueKey{e.Broker, e.Topic, e.QueueID}
-			if p, ok := w.progress[k]; !ok || e.Time >= p.time {
-				w.progress[k] = progressFact{group: e.Group, offset: e.QueueOffset, time: e.Time, ref: e.Ref}
+		switch hop {
+		case ingest.HopProgress:
+			cx := s.ctx(i)
+			k := queueKey{cx.broker, cx.topic, int32(r.qid)}
+			if p, ok := w.progress[k]; !ok || r.time >= p.time {
+				w.progress[k] = progressFact{group: cx.group, offset: r.qoff, time: r.time,
+					ref: ingest.Ref{Path: cx.path, Line: int64(r.refLine), Offset: r.refOff}}
 			}
-		case e.Hop == ingest.HopSent:
-			if e.Time > w.lastSentByHost[e.Host] {
-				w.lastSentByHost[e.Host] = e.Time
+		case ingest.HopSent:
+			if h := s.ctx(i).host; r.time > w.lastSentByHost[h] {
+				w.lastSentByHost[h] = r.time
 			}
 		}
-		if (e.Hop == ingest.HopSent || e.Hop == ingest.HopStored) && e.Status == ingest.StatusOK && e.MsgID != "" {
-			if e.Broker != "" && e.QueueID >= 0 && e.QueueOffset >= 0 && !isRetryTopic(e.Topic) {
-				p := position{e.Broker, e.Topic, e.QueueID, e.QueueOffset}
-				if !hasMsg(w.sentAt[p], e.MsgID) {
-					w.sentAt[p] = append(w.sentAt[p], placed{e.MsgID, e.OrderID, e.Time, e.Ref})
-				}
-				k := queueKey{e.Broker, e.Topic, e.QueueID}
-				w.sendsByQueue[k] = append(w.sendsByQueue[k], queueSend{e.Time, e.QueueOffset, e.MsgID})
+		if (hop != ingest.HopSent && hop != ingest.HopStored) || ingest.Status(r.status) != ingest.StatusOK || r.msg == 0 {
+			continue
+		}
+		p := placed{msg: r.msg, time: r.time, rec: int32(i)}
+		if cx := s.ctx(i); cx.broker != "" && r.qid >= 0 && r.qoff >= 0 && !isRetryTopic(cx.topic) {
+			pos := position{w.place(cx.broker, cx.topic), int32(r.qid), r.qoff}
+			if first, ok := w.sentAt[pos]; !ok {
+				w.sentAt[pos] = p
+			} else if first.msg != r.msg && !hasMsg(w.sentAtMore[pos], r.msg) {
+				w.sentAtMore[pos] = append(w.sentAtMore[pos], p)
 			}
-			if e.OffsetMsgID != "" && !seenOff[[2]string{e.OffsetMsgID, e.MsgID}] {
-				seenOff[[2]string{e.OffsetMsgID, e.MsgID}] = true
-				w.offsetMsgs[e.OffsetMsgID] = append(w.offsetMsgs[e.OffsetMsgID], placed{e.MsgID, e.OrderID, e.Time, e.Ref})
+			k := queueKey{cx.broker, cx.topic, int32(r.qid)}
+			w.sendsByQueue[k] = append(w.sendsByQueue[k], queueSend{r.time, r.qoff, r.msg})
+		}
+		if r.offMsg != 0 {
+			if first, ok := w.offsetMsgs[r.offMsg]; !ok {
+				w.offsetMsgs[r.offMsg] = p
+			} else if first.msg != r.msg && !hasMsg(w.offsetMsgsMore[r.offMsg], r.msg) {
+				w.offsetMsgsMore[r.offMsg] = append(w.offsetMsgsMore[r.offMsg], p)
 			}
 		}
 	}
-	for k, s := range w.sendsByQueue {
-		sort.Slice(s, func(a, b int) bool { return s[a].time < s[b].time })
-		w.sendsByQueue[k] = s
+	for k, q := range w.sendsByQueue {
+		sort.Slice(q, func(a, b int) bool { return q[a].time < q[b].time })
+		w.sendsByQueue[k] = q
 	}
 	return w
 }
 
-func hasMsg(ps []placed, id string) bool {
+func hasMsg(ps []placed, m sym) bool {
 	for _, p := range ps {
-		if p.msgID == id {
+		if p.msg == m {
 			return true
 		}
 	}
@@ -394,25 +420,31 @@ func (w *world) queued(s *ingest.Event) (progressFact, bool) {
 // (offset collision, also seen as a reused offsetMsgId), and the queue's offsets rolling back below this message
 // after it was stored. Either proves the broker lost the message, whatever the consumer's offsets say.
 func (w *world) crashEvidence(c *Case, f *facts) bool {
+	t := w.s.syms
 	sends := append(append([]*ingest.Event{}, f.sendOK...), f.storedOK...)
 	for _, s := range sends {
 		if s.MsgID == "" {
 			continue
 		}
+		msg := t.m[s.MsgID]
 		var other *placed
 		how := ""
-		if s.Broker != "" && s.QueueID >= 0 && s.QueueOffset >= 0 {
-			for _, p := range w.sentAt[position{s.Broker, s.Topic, s.QueueID, s.QueueOffset}] {
-				if p.msgID != s.MsgID {
+		hasPos := s.Broker != "" && s.QueueID >= 0 && s.QueueOffset >= 0
+		pos := position{w.place(s.Broker, s.Topic), s.QueueID, s.QueueOffset}
+		if hasPos {
+			all := append([]placed{w.sentAt[pos]}, w.sentAtMore[pos]...)
+			for _, p := range all {
+				if p.msg != 0 && p.msg != msg {
 					p := p
 					other, how = &p, fmt.Sprintf("%s queue %d offset %d", s.Broker, s.QueueID, s.QueueOffset)
 					break
 				}
 			}
 		}
-		if other == nil && s.OffsetMsgID != "" {
-			for _, p := range w.offsetMsgs[s.OffsetMsgID] {
-				if p.msgID != s.MsgID {
+		if off := t.m[s.OffsetMsgID]; other == nil && off != 0 {
+			all := append([]placed{w.offsetMsgs[off]}, w.offsetMsgsMore[off]...)
+			for _, p := range all {
+				if p.msg != 0 && p.msg != msg {
 					p := p
 					other, how = &p, "offsetMsgId "+s.OffsetMsgID
 					break
@@ -420,10 +452,11 @@ func (w *world) crashEvidence(c *Case, f *facts) bool {
 			}
 		}
 		if other != nil {
+			o := w.s.event(int(other.rec))
 			c.Evidence = append(c.Evidence, Evidence{
-				Text: fmt.Sprintf("offset collision: %s also holds msgId %s (order %s, stored at %s): the broker reused the position after losing this message in a crash",
-					how, other.msgID, orDash(other.orderID), fmtTime(other.time)),
-				Ref: other.ref, Time: other.time,
+				Text: fmt.Sprintf("offset collision: %s also holds msgId %s (order %s, stored at %s): the broker reused the position after losing a message in a crash",
+					how, o.MsgID, orDash(o.OrderID), fmtTime(o.Time)),
+				Ref: o.Ref, Time: o.Time,
 			})
 			c.Verdict, c.Confidence, c.Missing = LostInBroker, High, ingest.HopDelivered
 			if other.time > s.Time {
@@ -434,12 +467,12 @@ func (w *world) crashEvidence(c *Case, f *facts) bool {
 			c.At = s.Time
 			return true
 		}
-		if s.Broker != "" && s.QueueID >= 0 && s.QueueOffset >= 0 {
+		if hasPos {
 			for _, q := range w.sendsByQueue[queueKey{s.Broker, s.Topic, s.QueueID}] {
-				if q.time > s.Time && q.offset <= s.QueueOffset && q.msgID != s.MsgID {
+				if q.time > s.Time && q.offset <= s.QueueOffset && q.msg != msg {
 					c.Evidence = append(c.Evidence, Evidence{
 						Text: fmt.Sprintf("%s queue %d rolled back: msgId %s was stored at offset %d at %s, at or below this message's offset %d: the broker lost its unflushed tail in a crash",
-							s.Broker, s.QueueID, q.msgID, q.offset, fmtTime(q.time), s.QueueOffset),
+							s.Broker, s.QueueID, t.str(q.msg), q.offset, fmtTime(q.time), s.QueueOffset),
 						Time: q.time,
 					})
 					c.Verdict, c.Confidence, c.Missing = LostInBroker, High, ingest.HopDelivered

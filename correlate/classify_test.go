@@ -230,7 +230,7 @@ func TestSkewIsCorrected(t *testing.T) {
 		ev(10, "paid o=A h=order-1"), ev(10.01, "sent o=A k=A m=m1 h=order-1"),
 		ev(7.52, "delivered m=m1 k=A h=rp-2"), ev(7.53, "granted o=A g=RP1 h=rp-2"),
 	)
-	a := Correlate(events, nil, Options{})
+	a := Correlate(events, nil, Options{KeepEvents: true})
 	c := a.Find("A")
 	var hops []string
 	for _, e := range c.Events {

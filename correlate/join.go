@@ -1,8 +1,6 @@
 package correlate
 
-import (
-	"github.com/hoptrace/hoptrace/ingest"
-)
+import "github.com/hoptrace/hoptrace/ingest"
 
 // The identity join. Evidence lines do not all carry the order ID: a consumer may log only the msgId, a trace
 // carries msgId + keys, a broker lookup only an offsetMsgId. Every identifier an event carries becomes a node of
@@ -14,45 +12,20 @@ import (
 //     commit-log position was reused). An event that carries only an offsetMsgId joins the message that owns it
 //     when exactly one does.
 //
-// A key equal to a known order ID is the same identity (keys are usually the order ID).
+// Order IDs and keys share one namespace (a key equal to an order ID is that order: keys usually are the
+// order ID); msgIds have their own. Nodes are symbols, so the join needs no string maps.
 
 const noNode = int32(-1)
 
 type joiner struct {
-	parent []int32
-	order  []string // order ID held by a root ("" = none)
+	n      int32   // symbols; msgId nodes are sym + n
+	parent []int32 // union-find over 2n nodes
+	order  []sym   // order ID held by a root (0 = none)
+	isOrd  []bool  // the symbol is used as an order ID somewhere
 
-	orders map[string]int32
-	keys   map[string]int32
-	msgs   map[string]int32
-
-	ambiguousKeys map[string]bool
-	ambiguousMsgs map[string]bool
+	ambiguous []bool // per node: a key or msgId seen beside two different order IDs
 
 	refused int // links refused because they would merge two orders
-}
-
-func newJoiner(n int) *joiner {
-	return &joiner{
-		parent:        make([]int32, 0, n),
-		order:         make([]string, 0, n),
-		orders:        make(map[string]int32, n/4),
-		keys:          make(map[string]int32, n/4),
-		msgs:          make(map[string]int32, n/4),
-		ambiguousKeys: map[string]bool{},
-		ambiguousMsgs: map[string]bool{},
-	}
-}
-
-func (j *joiner) node(m map[string]int32, id, orderID string) int32 {
-	if n, ok := m[id]; ok {
-		return n
-	}
-	n := int32(len(j.parent))
-	j.parent = append(j.parent, n)
-	j.order = append(j.order, orderID)
-	m[id] = n
-	return n
 }
 
 func (j *joiner) find(n int32) int32 {
@@ -69,45 +42,16 @@ func (j *joiner) union(a, b int32) {
 		return
 	}
 	oa, ob := j.order[ra], j.order[rb]
-	if oa != "" && ob != "" && oa != ob {
+	if oa != 0 && ob != 0 && oa != ob {
 		j.refused++
 		return
 	}
-	if ra > rb { // keep the lower (earlier) root: deterministic
+	if ra > rb { // keep the lower root: deterministic
 		ra, rb = rb, ra
 	}
 	j.parent[rb] = ra
-	if j.order[ra] == "" {
+	if j.order[ra] == 0 {
 		j.order[ra] = j.order[rb]
-	}
-}
-
-// markAmbiguous finds keys and msgIds seen beside two different order IDs.
-func (j *joiner) markAmbiguous(events []ingest.Event) {
-	keyOrder := map[string]string{}
-	msgOrder := map[string]string{}
-	for i := range events {
-		e := &events[i]
-		if e.OrderID == "" {
-			continue
-		}
-		for _, k := range e.Keys {
-			if k == e.OrderID {
-				continue
-			}
-			if o, ok := keyOrder[k]; ok && o != e.OrderID {
-				j.ambiguousKeys[k] = true
-			} else {
-				keyOrder[k] = e.OrderID
-			}
-		}
-		if e.MsgID != "" {
-			if o, ok := msgOrder[e.MsgID]; ok && o != e.OrderID {
-				j.ambiguousMsgs[e.MsgID] = true
-			} else {
-				msgOrder[e.MsgID] = e.OrderID
-			}
-		}
 	}
 }
 
@@ -119,104 +63,120 @@ type joined struct {
 	refused    int
 }
 
-func join(events []ingest.Event) joined {
-	j := newJoiner(len(events))
-	j.markAmbiguous(events)
-
-	// Order IDs first, so a key equal to an order ID finds it.
-	for i := range events {
-		if id := events[i].OrderID; id != "" {
-			j.node(j.orders, id, id)
+func join(s *store) joined {
+	n := int32(len(s.syms.s))
+	j := &joiner{n: n, parent: make([]int32, 2*n), order: make([]sym, 2*n), isOrd: make([]bool, n), ambiguous: make([]bool, 2*n)}
+	for i := range j.parent {
+		j.parent[i] = int32(i)
+	}
+	// Which symbols are order IDs, and which keys / msgIds sit beside two different ones.
+	seenWith := make([]sym, 2*n)
+	mark := func(node int32, order sym) {
+		switch w := seenWith[node]; {
+		case w == 0:
+			seenWith[node] = order
+		case w != order:
+			j.ambiguous[node] = true
 		}
 	}
-	for i := range events {
-		e := &events[i]
-		if e.Hop == ingest.HopProgress {
+	for i := range s.recs {
+		r := &s.recs[i]
+		if r.order == 0 {
+			continue
+		}
+		j.isOrd[r.order] = true
+		j.order[r.order] = r.order
+		s.keySyms(i, func(k sym) {
+			if k != r.order {
+				mark(int32(k), r.order)
+			}
+		})
+		if r.msg != 0 {
+			mark(int32(r.msg)+n, r.order)
+		}
+	}
+	for k := int32(1); k < n; k++ {
+		if j.isOrd[k] {
+			j.ambiguous[k] = false // an order ID is never ambiguous as itself
+		}
+	}
+
+	for i := range s.recs {
+		r := &s.recs[i]
+		if ingest.Hop(r.hop) == ingest.HopProgress {
 			continue
 		}
 		first := noNode
-		link := func(n int32) {
+		link := func(node int32) {
+			if j.ambiguous[node] {
+				return
+			}
 			if first == noNode {
-				first = n
+				first = node
 			} else {
-				j.union(first, n)
+				j.union(first, node)
 			}
 		}
-		if e.OrderID != "" {
-			link(j.orders[e.OrderID])
+		if r.order != 0 {
+			link(int32(r.order))
 		}
-		if e.MsgID != "" && !j.ambiguousMsgs[e.MsgID] {
-			link(j.node(j.msgs, e.MsgID, ""))
+		if r.msg != 0 {
+			link(int32(r.msg) + n)
 		}
-		for _, k := range e.Keys {
-			if j.ambiguousKeys[k] {
-				continue
-			}
-			if n, ok := j.orders[k]; ok {
-				link(n)
-				continue
-			}
-			link(j.node(j.keys, k, ""))
-		}
+		s.keySyms(i, func(k sym) { link(int32(k)) })
 	}
 
-	// offsetMsgId -> the one msgId that carries it, or ambiguous.
-	offOwner := map[string]string{}
-	for i := range events {
-		e := &events[i]
-		if e.OffsetMsgID == "" || e.MsgID == "" {
+	// offsetMsgId -> the one msgId that carries it (0: none or ambiguous).
+	offOwner := map[sym]sym{}
+	for i := range s.recs {
+		r := &s.recs[i]
+		if r.offMsg == 0 || r.msg == 0 {
 			continue
 		}
-		if o, ok := offOwner[e.OffsetMsgID]; ok && o != e.MsgID {
-			offOwner[e.OffsetMsgID] = ""
-		} else if !ok {
-			offOwner[e.OffsetMsgID] = e.MsgID
+		if o, ok := offOwner[r.offMsg]; !ok {
+			offOwner[r.offMsg] = r.msg
+		} else if o != r.msg {
+			offOwner[r.offMsg] = 0
 		}
 	}
 
-	res := joined{caseOf: make([]int32, len(events)), refused: j.refused}
+	res := joined{caseOf: make([]int32, len(s.recs)), refused: j.refused}
 	rootCase := map[int32]int32{}
-	for i := range events {
-		e := &events[i]
+	for i := range s.recs {
+		r := &s.recs[i]
 		res.caseOf[i] = noNode
-		if e.Hop == ingest.HopProgress {
+		if ingest.Hop(r.hop) == ingest.HopProgress {
 			continue
 		}
-		n := noNode
+		node := noNode
 		switch {
-		case e.OrderID != "":
-			n = j.orders[e.OrderID]
-		case e.MsgID != "" && !j.ambiguousMsgs[e.MsgID]:
-			n = j.msgs[e.MsgID]
+		case r.order != 0:
+			node = int32(r.order)
+		case r.msg != 0 && !j.ambiguous[int32(r.msg)+n]:
+			node = int32(r.msg) + n
 		default:
-			for _, k := range e.Keys {
-				if j.ambiguousKeys[k] {
-					continue
+			s.keySyms(i, func(k sym) {
+				if node == noNode && !j.ambiguous[k] {
+					node = int32(k)
 				}
-				if m, ok := j.orders[k]; ok {
-					n = m
-				} else {
-					n = j.keys[k]
-				}
-				break
-			}
-			if n == noNode && e.OffsetMsgID != "" {
-				if owner := offOwner[e.OffsetMsgID]; owner != "" {
-					n = j.msgs[owner]
+			})
+			if node == noNode && r.offMsg != 0 {
+				if owner := offOwner[r.offMsg]; owner != 0 {
+					node = int32(owner) + n
 				}
 			}
 		}
-		if n == noNode {
-			if e.OrderID != "" || e.MsgID != "" || len(e.Keys) > 0 || e.OffsetMsgID != "" {
+		if node == noNode {
+			if r.order != 0 || r.msg != 0 || r.key != 0 || r.offMsg != 0 {
 				res.unattached++
 			}
 			continue
 		}
-		r := j.find(n)
-		c, ok := rootCase[r]
+		root := j.find(node)
+		c, ok := rootCase[root]
 		if !ok {
 			c = int32(len(res.sizes))
-			rootCase[r] = c
+			rootCase[root] = c
 			res.sizes = append(res.sizes, 0)
 		}
 		res.caseOf[i] = c
@@ -225,36 +185,23 @@ func join(events []ingest.Event) joined {
 	return res
 }
 
-// groupByCase reorders events in place so that each case's events are contiguous, in input order, with events
-// that belong to no case at the end, and returns each case's sub-slice. Moving the events once in place keeps
-// peak memory at one copy of the day.
-func groupByCase(events []ingest.Event, j joined) [][]ingest.Event {
-	start := make([]int, len(j.sizes)+1)
+// caseRanges returns, per case, the indexes of its records in input order (one shared backing array).
+func caseRanges(j joined) [][]int32 {
+	start := make([]int32, len(j.sizes)+1)
 	for c, n := range j.sizes {
-		start[c+1] = start[c] + int(n)
+		start[c+1] = start[c] + n
 	}
-	next := append([]int(nil), start[:len(j.sizes)]...)
-	tail := start[len(j.sizes)]
-	pos := make([]int32, len(events))
+	idx := make([]int32, start[len(j.sizes)])
+	next := append([]int32(nil), start[:len(j.sizes)]...)
 	for i, c := range j.caseOf {
-		if c < 0 {
-			pos[i] = int32(tail)
-			tail++
-			continue
-		}
-		pos[i] = int32(next[c])
-		next[c]++
-	}
-	for i := range events {
-		for int(pos[i]) != i {
-			k := pos[i]
-			events[i], events[k] = events[k], events[i]
-			pos[i], pos[k] = pos[k], pos[i]
+		if c >= 0 {
+			idx[next[c]] = int32(i)
+			next[c]++
 		}
 	}
-	out := make([][]ingest.Event, len(j.sizes))
+	out := make([][]int32, len(j.sizes))
 	for c := range out {
-		out[c] = events[start[c]:start[c+1]:start[c+1]]
+		out[c] = idx[start[c]:start[c+1]:start[c+1]]
 	}
 	return out
 }

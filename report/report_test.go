@@ -59,7 +59,7 @@ func smallAudit() *correlate.Audit {
 	f.Error = "CODE: 14 DESC: service not available now"
 	add(f)
 	return correlate.Correlate(ev, []ingest.Stats{{Path: "logs/app.log", Format: "logback", Lines: 20, Matched: 16, Ignored: 3, Malformed: 1,
-		Examples: []string{"logs/app.log:20: truncated last line"}}}, correlate.Options{})
+		Examples: []string{"logs/app.log:20: truncated last line"}}}, correlate.Options{KeepEvents: true})
 }
 
 func golden(t *testing.T, name string, got []byte) {

@@ -69,6 +69,7 @@ func runOrder(ctx context.Context, e *env, o *orderOptions) error {
 	if err != nil {
 		return err
 	}
+	opt.KeepEvents = true
 	a, err := correlate.Run(ctx, src, opt)
 	if err != nil && (a == nil || ctx.Err() != nil) {
 		return err

@@ -1,0 +1,163 @@
+package correlate
+
+import (
+	"github.com/hoptrace/hoptrace/ingest"
+)
+
+// The store keeps a window's events compactly while they stream in: every string becomes a 4-byte symbol, an
+// event about 100 bytes instead of an ingest.Event's 300, and identifiers are kept once however many lines
+// repeat them. Cases are materialized back into ingest.Events one at a time, when they are classified.
+
+type sym uint32 // 0 is the empty string
+
+type symtab struct {
+	m map[string]sym
+	s []string
+}
+
+func newSymtab(n int) *symtab {
+	t := &symtab{m: make(map[string]sym, n), s: make([]string, 1, n+1)}
+	return t
+}
+
+func (t *symtab) id(s string) sym {
+	if s == "" {
+		return 0
+	}
+	if x, ok := t.m[s]; ok {
+		return x
+	}
+	x := sym(len(t.s))
+	t.s = append(t.s, s)
+	t.m[s] = x
+	return x
+}
+
+func (t *symtab) str(x sym) string { return t.s[x] }
+
+// rec is one event, packed: the low-cardinality strings of an event (broker, topic, group, host, result,
+// error, rule, file) form a context tuple shared by many events; the per-order payload of a paid or granted event
+// (red-packet ID, user, amount) sits in a side table. About 60 bytes an event.
+type rec struct {
+	time    int64
+	qoff    int64
+	refOff  int64
+	refLine uint32
+	qid     int16
+	retry   int16
+	hop     uint8
+	status  uint8
+	origin  uint8
+	nkeys   uint8 // keys beyond the first live in store.moreKeys
+	order   sym
+	msg     sym
+	offMsg  sym
+	key     sym
+	ctx     uint32 // index into store.ctxs
+	detail  uint32 // index into store.details (0 = none)
+}
+
+type evContext struct {
+	broker, topic, group, host, result, err, rule, path string
+}
+
+type detail struct {
+	grant, user, amount string
+}
+
+type store struct {
+	syms     *symtab
+	recs     []rec
+	moreKeys map[int32][]sym
+	ctxs     []evContext
+	ctxIndex map[evContext]uint32
+	details  []detail
+}
+
+func newStore(hint int) *store {
+	return &store{syms: newSymtab(hint), recs: make([]rec, 0, hint), moreKeys: map[int32][]sym{},
+		ctxIndex: map[evContext]uint32{}, details: make([]detail, 1)}
+}
+
+func (s *store) add(e *ingest.Event) {
+	t := s.syms
+	cx := evContext{e.Broker, e.Topic, e.Group, e.Host, e.Result, e.Error, e.Rule, e.Ref.Path}
+	ci, ok := s.ctxIndex[cx]
+	if !ok {
+		ci = uint32(len(s.ctxs))
+		s.ctxs = append(s.ctxs, cx)
+		s.ctxIndex[cx] = ci
+	}
+	r := rec{
+		time: e.Time, qoff: e.QueueOffset, refOff: e.Ref.Offset, refLine: uint32(min(max(e.Ref.Line, 0), 1<<32-1)),
+		qid: int16(max(min(e.QueueID, 1<<15-1), -1)), retry: int16(max(min(e.Retry, 1<<15-1), -1)),
+		hop: uint8(e.Hop), status: uint8(e.Status), origin: uint8(e.Origin),
+		order: t.id(e.OrderID), msg: t.id(e.MsgID), offMsg: t.id(e.OffsetMsgID), ctx: ci,
+	}
+	if e.GrantID != "" || e.UserID != "" || e.Amount != "" {
+		r.detail = uint32(len(s.details))
+		s.details = append(s.details, detail{e.GrantID, e.UserID, e.Amount})
+	}
+	if len(e.Keys) > 0 {
+		r.key = t.id(e.Keys[0])
+		if len(e.Keys) > 1 {
+			more := make([]sym, 0, len(e.Keys)-1)
+			for _, k := range e.Keys[1:] {
+				more = append(more, t.id(k))
+			}
+			r.nkeys = uint8(min(len(more), 255))
+			s.moreKeys[int32(len(s.recs))] = more
+		}
+	}
+	s.recs = append(s.recs, r)
+}
+
+// ctx returns record i's context strings.
+func (s *store) ctx(i int) *evContext { return &s.ctxs[s.recs[i].ctx] }
+
+// event materializes record i.
+func (s *store) event(i int) ingest.Event {
+	r := &s.recs[i]
+	t := s.syms
+	cx := &s.ctxs[r.ctx]
+	d := &s.details[r.detail]
+	e := ingest.Event{
+		Time: r.time, Hop: ingest.Hop(r.hop), Status: ingest.Status(r.status), Origin: ingest.Origin(r.origin),
+		OrderID: t.str(r.order), MsgID: t.str(r.msg), OffsetMsgID: t.str(r.offMsg),
+		Broker: cx.broker, Topic: cx.topic, QueueID: int32(r.qid), QueueOffset: r.qoff,
+		Group: cx.group, Host: cx.host, Result: cx.result, Error: cx.err,
+		Retry: int32(r.retry), GrantID: d.grant, UserID: d.user, Amount: d.amount,
+		Rule: cx.rule, Ref: ingest.Ref{Path: cx.path, Line: int64(r.refLine), Offset: r.refOff},
+	}
+	if r.key != 0 {
+		e.Keys = s.keys(i)
+	}
+	return e
+}
+
+// keys returns record i's keys as strings.
+func (s *store) keys(i int) []string {
+	r := &s.recs[i]
+	if r.key == 0 {
+		return nil
+	}
+	out := []string{s.syms.str(r.key)}
+	for _, k := range s.moreKeys[int32(i)] {
+		out = append(out, s.syms.str(k))
+	}
+	return out
+}
+
+// keySyms calls f for each key symbol of record i.
+func (s *store) keySyms(i int, f func(sym)) {
+	r := &s.recs[i]
+	if r.key == 0 {
+		return
+	}
+	f(r.key)
+	if r.nkeys > 0 {
+		for _, k := range s.moreKeys[int32(i)] {
+			f(k)
+		}
+	}
+}
