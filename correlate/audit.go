@@ -127,6 +127,10 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 		}
 		a.Skew = append(a.Skew, s)
 	}
+	for h, d := range skew.ahead {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("%s received every message at least %s after it was sent: its time stamps are probably in another zone; set the profile source's timezone (or --tz) for its logs", h, dur(d)))
+	}
+	sort.Strings(a.Warnings)
 	sort.Slice(a.Skew, func(x, y int) bool { return a.Skew[x].Host < a.Skew[y].Host })
 
 	ranges := caseRanges(j)
@@ -239,13 +243,16 @@ func (c *Case) fillIdentity() {
 }
 
 type skewEstimate struct {
+	ahead   map[string]int64 // host -> its fastest delivery is this late: more than a clock skew, likely a zone
 	behind  map[string]int64 // host -> how far behind (ns), every host seen behind
 	correct map[string]int64 // host -> correction to add, only plausible clock skews
 }
 
 // estimateSkew compares each consumer host's delivery times with the send times of the same messages. A host
-// whose deliveries come "before" their sends runs behind; its correction is the largest such gap, so that after
-// correction no delivery precedes its send.
+// most of whose deliveries come "before" their sends runs behind; its correction is the 5th percentile of those
+// gaps, so a few slow sends (a send logs when it returns, and a FLUSH_DISK_TIMEOUT returns seconds after the
+// broker stored and delivered the message) do not pass for a clock error. Per case, order() still keeps every
+// delivery after its send.
 func estimateSkew(st *store) skewEstimate {
 	sent := map[sym]int64{}
 	producers := map[string]bool{}
@@ -263,29 +270,31 @@ func estimateSkew(st *store) skewEstimate {
 			}
 		}
 	}
-	behind := map[string]int64{}
+	gaps := map[string][]int64{} // host -> delivery time - send time, per first delivery of a message
 	for i := range st.recs {
 		r := &st.recs[i]
-		hop := ingest.Hop(r.hop)
-		if (hop != ingest.HopDelivered && hop != ingest.HopConsumed) || r.msg == 0 || r.time == 0 {
+		if ingest.Hop(r.hop) != ingest.HopDelivered || r.msg == 0 || r.time == 0 {
 			continue
 		}
 		h := st.ctx(i).host
 		if h == "" || producers[h] {
 			continue
 		}
-		s, ok := sent[r.msg]
-		if !ok {
-			continue
-		}
-		if d := s - r.time; d > 0 && d > behind[h] {
-			behind[h] = d
+		if s, ok := sent[r.msg]; ok {
+			gaps[h] = append(gaps[h], r.time-s)
 		}
 	}
-	est := skewEstimate{behind: map[string]int64{}, correct: map[string]int64{}}
-	for h, d := range behind {
-		est.behind[h] = d
-		est.correct[h] = d
+	est := skewEstimate{behind: map[string]int64{}, correct: map[string]int64{}, ahead: map[string]int64{}}
+	for h, g := range gaps {
+		sort.Slice(g, func(a, b int) bool { return g[a] < g[b] })
+		median, low := g[len(g)/2], g[len(g)/20]
+		if median < 0 {
+			est.behind[h] = -low
+			est.correct[h] = -low
+		}
+		if time.Duration(g[0]) > maxSkew {
+			est.ahead[h] = g[0]
+		}
 	}
 	return est
 }

@@ -38,6 +38,7 @@ type Stats struct {
 	LastTime  int64    // latest event time seen (Unix ns), 0 if none
 	Examples  []string // the first few malformed lines, as "path:line: what was wrong"
 	Err       string   // set when the input could not be read at all (it still counts in the report)
+	Skipped   string   // set when a file found in a directory is not evidence (binary, unknown format, no profile source): why
 }
 
 // MaxExamples is how many malformed-line examples Stats keeps per input.

@@ -137,6 +137,7 @@ type inputJSON struct {
 	Events    int64    `json:"events"`
 	Examples  []string `json:"malformed_examples,omitempty"`
 	Error     string   `json:"error,omitempty"`
+	Skipped   string   `json:"skipped,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -170,7 +171,7 @@ func writeAuditJSON(w io.Writer, a *correlate.Audit, opt AuditOptions) error {
 		out.Skew = append(out.Skew, skewJSON{s.Host, ms(s.Behind), s.Applied})
 	}
 	for _, s := range a.Stats {
-		out.Inputs = append(out.Inputs, inputJSON{s.Path, s.Format, s.Bytes, s.Lines, s.Matched, s.Ignored, s.Malformed, s.Events, s.Examples, s.Err})
+		out.Inputs = append(out.Inputs, inputJSON{s.Path, s.Format, s.Bytes, s.Lines, s.Matched, s.Ignored, s.Malformed, s.Events, s.Examples, s.Err, s.Skipped})
 	}
 	for _, c := range a.Cases {
 		if opt.Only.Match(c) {
@@ -264,6 +265,9 @@ func writeAuditText(w io.Writer, a *correlate.Audit, opt AuditOptions) error {
 	for _, s := range a.Stats {
 		if s.Err != "" {
 			p.f("  %s %s: %s\n", p.red("unreadable:"), s.Path, s.Err)
+		}
+		if s.Skipped != "" {
+			p.f("  skipped: %s: %s\n", s.Path, s.Skipped)
 		}
 		for _, ex := range s.Examples {
 			p.f("  malformed: %s\n", ex)

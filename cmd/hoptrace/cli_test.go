@@ -100,3 +100,24 @@ func sampleLogs(t *testing.T) string {
 	}
 	return p
 }
+
+// TestStrangerLogs reads logs in formats hoptrace was not written for (logfmt with other field names, log4j with
+// bracketed stamps in another zone) through a profile only, as README's "Your own logs" shows.
+func TestStrangerLogs(t *testing.T) {
+	dir := filepath.Join("testdata", "stranger")
+	code, out, stderr := run(t, "audit", "--profile", filepath.Join(dir, "profile.yaml"),
+		filepath.Join(dir, "checkout"), filepath.Join(dir, "bonus"), "--format", "ndjson", "--only", "all")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	got := readNDJSON(t, out)
+	want := map[string]string{"A100": "ok", "A101": "send_failed", "A102": "grant_failed", "A103": "ok"}
+	for id, v := range want {
+		if got[id].Verdict != v {
+			t.Errorf("%s: %s (%s), want %s", id, got[id].Verdict, got[id].Reason, v)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d orders, want %d", len(got), len(want))
+	}
+}

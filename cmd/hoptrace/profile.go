@@ -119,6 +119,10 @@ func writeCheckReport(w io.Writer, rep *logs.CheckReport) {
 			fmt.Fprintf(w, "   not read: %s\n", st.Err)
 			continue
 		}
+		if st.Skipped != "" {
+			fmt.Fprintf(w, "   skipped: %s\n", st.Skipped)
+			continue
+		}
 		if len(f.Matched) > 0 {
 			fmt.Fprintf(w, "matched (first %d):\n", len(f.Matched))
 			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -120,10 +120,24 @@ type textHeader struct {
 	msg    []byte
 }
 
-// parseTextLine reads "<stamp> [LEVEL] [[thread]] [logger] - message". Level and thread may come in either
-// order; the logger and " - " are optional (without them the message is the rest of the line).
+// parseLeadStamp reads the time stamp a text line starts with, bare or in brackets ("[2026-11-23 10:00:00,200]",
+// log4j's "[%d]"). n is how many bytes it took, brackets included.
+func parseLeadStamp(line []byte, loc *time.Location) (ns int64, n int, ok bool) {
+	if len(line) > 1 && line[0] == '[' {
+		ns, n, ok = parseStamp(line[1:], loc)
+		if !ok || 1+n >= len(line) || line[1+n] != ']' {
+			return 0, 0, false
+		}
+		return ns, n + 2, true
+	}
+	return parseStamp(line, loc)
+}
+
+// parseTextLine reads "<stamp> [LEVEL] [[thread]] [logger] - message", the stamp bare or in brackets. Level and
+// thread may come in either order, the level bracketed too ("[INFO ]"); the logger and " - " are optional: a
+// logger may also end in ": " (log4j's "%c: %m"); without either the message is the rest of the line.
 func parseTextLine(line []byte, loc *time.Location) (h textHeader, ok bool) {
-	ns, n, ok := parseStamp(line, loc)
+	ns, n, ok := parseLeadStamp(line, loc)
 	if !ok {
 		return h, false
 	}
@@ -139,7 +153,11 @@ func parseTextLine(line []byte, loc *time.Location) (h textHeader, ok bool) {
 			if end < 0 {
 				break
 			}
-			h.thread = rest[1:end]
+			if in := bytes.TrimSpace(rest[1:end]); h.level == nil && isLevel(in) {
+				h.level = in
+			} else {
+				h.thread = rest[1:end]
+			}
 			rest = rest[end+1:]
 			continue
 		}
@@ -159,10 +177,22 @@ func parseTextLine(line []byte, loc *time.Location) (h textHeader, ok bool) {
 		h.msg = rest[i+3:]
 	} else if bytes.HasPrefix(rest, []byte("- ")) {
 		h.msg = rest[2:]
+	} else if i := bytes.Index(rest, []byte(": ")); i > 0 && looksLogger(rest[:i]) {
+		h.logger = rest[:i]
+		h.msg = rest[i+2:]
 	} else {
 		h.msg = rest
 	}
 	return h, true
+}
+
+// looksLogger says whether w, the text before a ": ", is a logger name (c.h.rp.GrantService, BonusListener)
+// rather than the first word of a message ("ratio: 3 of 4").
+func looksLogger(w []byte) bool {
+	if bytes.IndexAny(w, " =\t") >= 0 {
+		return false
+	}
+	return bytes.IndexByte(w, '.') >= 0 || (w[0] >= 'A' && w[0] <= 'Z')
 }
 
 func trimLeftSpace(b []byte) []byte {
@@ -344,7 +374,7 @@ func detectFormat(head []byte, full bool) string {
 		switch {
 		case t[0] == '{':
 			f = "json"
-		case func() bool { _, _, ok := parseStamp(line, nil); return ok }():
+		case func() bool { _, _, ok := parseLeadStamp(line, nil); return ok }():
 			f = "logback"
 		case looksLogfmt(line):
 			f = "logfmt"

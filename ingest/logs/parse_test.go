@@ -102,6 +102,10 @@ func TestParseTextLine(t *testing.T) {
 		{"2026-11-23 08:15:02.123 INFO no logger here key=v", "INFO", "", "", "no logger here key=v"},
 		{"2026-11-23 08:15:02.123  WARN [pool 1 thread] x - m", "WARN", "pool 1 thread", "x", "m"},
 		{"2026-11-23 08:15:02.123", "", "", "", ""},
+		// log4j "[%d] [%-5p] %c: %m" and variants.
+		{"[2026-11-23 10:00:00,200] [INFO ] BonusListener: got message id=7f keys=A100", "INFO", "", "BonusListener", "got message id=7f keys=A100"},
+		{"[2026-11-23T10:00:00.200Z] [ERROR] [worker-3] c.x.Bonus: failed: pool exhausted", "ERROR", "worker-3", "c.x.Bonus", "failed: pool exhausted"},
+		{"2026-11-23 10:00:00.200 INFO ratio: 3 of 4 done", "INFO", "", "", "ratio: 3 of 4 done"},
 	}
 	for _, tt := range tests {
 		h, ok := parseTextLine([]byte(tt.in), nil)

@@ -121,8 +121,15 @@ func (fr *fileReader) read(ctx context.Context) error {
 		st.Format = "trace"
 		return fr.readTrace(br)
 	}
+	notLog := func(why string) {
+		if fr.f.walked {
+			st.Skipped = why
+		} else {
+			st.Err = why
+		}
+	}
 	if isBinary(head) {
-		st.Err = "binary file, not a log"
+		notLog("binary file, not a log")
 		return nil
 	}
 	spec, ok := fr.s.prof.sourceFor(fr.f.rel, filepath.Base(fr.f.path), filepath.ToSlash(fr.f.path))
@@ -137,13 +144,13 @@ func (fr *fileReader) read(ctx context.Context) error {
 		return nil // an empty file
 	}
 	if format == "" {
-		st.Err = "cannot tell the log format from the first lines (force one with --format or the profile's format:)"
+		notLog("cannot tell the log format from the first lines (force one with --input-format or the profile's format:)")
 		return nil
 	}
 	if !ok {
 		spec = fr.s.prof.sourceForFormat(format)
 		if spec == nil {
-			st.Err = fmt.Sprintf("no source of profile %s reads this file (add it to a source's paths:)", fr.s.prof.Name)
+			notLog(fmt.Sprintf("no source of profile %s reads this file (add it to a source's paths:)", fr.s.prof.Name))
 			return nil
 		}
 	}
@@ -312,7 +319,7 @@ func (fr *fileReader) textLine(line []byte, lineNo, off int64, last bool) {
 	lits, maybe := fr.prefilter(line)
 	if !maybe {
 		// Cheap check only: a line that starts with a stamp is a record.
-		if _, _, ok := parseStamp(line, fr.loc); !ok {
+		if _, _, ok := parseLeadStamp(line, fr.loc); !ok {
 			fr.inRecord = false
 			if last {
 				fr.malformed(lineNo, "truncated last line (no newline) without a timestamp")

@@ -67,9 +67,19 @@ func TestFileEdgeCases(t *testing.T) {
 		}
 	})
 	t.Run("binary", func(t *testing.T) {
+		// Found in a directory: skipped with a note, not an error.
 		st := statsOf(t, stats, "order-binary.log")
-		if st.Err != "binary file, not a log" || st.Lines != 0 {
+		if st.Skipped != "binary file, not a log" || st.Err != "" || st.Lines != 0 {
 			t.Errorf("stats %+v", st)
+		}
+		// Named on the command line: an error.
+		src, err := NewSource([]string{"testdata/edge/order-binary.log"}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = src.Read(context.Background(), func([]ingest.Event) error { return nil })
+		if st := src.Stats()[0]; st.Err != "binary file, not a log" {
+			t.Errorf("named binary file: stats %+v", st)
 		}
 	})
 	t.Run("bad gzip", func(t *testing.T) {

@@ -58,6 +58,9 @@ type inputFile struct {
 	path string // as opened; "-" = stdin
 	name string // Ref.Path (interned)
 	rel  string // path relative to the root it was found under (slash-separated), or the base name
+	// walked says the file was found by reading a directory, not named: a file there that is not a log is
+	// skipped with a note (Stats.Skipped) rather than reported as an error.
+	walked bool
 }
 
 // stdinName is the Ref.Path of lines read from standard input.
@@ -179,7 +182,7 @@ func expandOne(p, root string, add func(inputFile)) error {
 			return nil
 		}
 		rel, _ := filepath.Rel(p, path)
-		files = append(files, inputFile{path: path, name: path, rel: filepath.ToSlash(rel)})
+		files = append(files, inputFile{path: path, name: path, rel: filepath.ToSlash(rel), walked: true})
 		return nil
 	})
 	if err != nil {
