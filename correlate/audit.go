@@ -3,8 +3,10 @@ package correlate
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hoptrace/hoptrace/ingest"
@@ -93,26 +95,20 @@ func Correlate(events []ingest.Event, stats []ingest.Stats, opt Options) *Audit 
 }
 
 func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
-	a := &Audit{Stats: stats, Events: int64(len(st.recs)), Counts: map[Verdict]int{}, Grace: opt.Grace}
+	a := &Audit{Stats: stats, Events: int64(st.len()), Counts: map[Verdict]int{}, Grace: opt.Grace}
 	if a.Grace == 0 {
 		a.Grace = DefaultGrace
 	}
 	a.Window = window(st, stats, opt)
 	from, to := a.Window.From.UnixNano(), a.Window.To.UnixNano()
 	if a.Window.Explicit {
-		kept := st.recs[:0]
-		more := map[int32][]sym{}
-		for i, r := range st.recs {
+		st.filter(func(r *rec) bool {
 			if r.time == 0 || (r.time >= from && r.time <= to) {
-				if k, ok := st.moreKeys[int32(i)]; ok {
-					more[int32(len(kept))] = k
-				}
-				kept = append(kept, r)
-			} else {
-				a.Outside++
+				return true
 			}
-		}
-		st.recs, st.moreKeys = kept, more
+			a.Outside++
+			return false
+		})
 	}
 
 	j := join(st)
@@ -136,28 +132,47 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 	ranges := caseRanges(j)
 	j.caseOf = nil
 	a.Cases = make([]*Case, len(ranges))
-	var scratch facts
+	// Cases are independent once the world is built: classify them on every core, each worker with its own
+	// scratch space and accumulator.
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(ranges)/1000))
+	accs := make([]accumulator, workers)
+	var wg sync.WaitGroup
+	for wi := 0; wi < workers; wi++ {
+		wg.Add(1)
+		go func(wi int) {
+			defer wg.Done()
+			var scratch facts
+			var evs []ingest.Event
+			var adj []int64
+			for ci := wi; ci < len(ranges); ci += workers {
+				evs, adj = evs[:0], adj[:0]
+				for _, i := range ranges[ci] {
+					evs = append(evs, st.event(int(i)))
+					adj = append(adj, 0)
+				}
+				c := &Case{Events: evs, Adjusted: adj}
+				c.fillIdentity()
+				c.order(skew.correct)
+				w.classify(c, &scratch, !opt.KeepEvents)
+				accs[wi].add(c)
+				if opt.KeepEvents || c.Verdict != OK {
+					c.Events = append([]ingest.Event(nil), c.Events...)
+					c.Adjusted = append([]int64(nil), c.Adjusted...)
+				} else {
+					// An ok order in a large audit keeps its verdict and where to find it, not its evidence:
+					// that is what makes a million orders fit. `hoptrace order` (KeepEvents) shows all of it.
+					c.Events, c.Adjusted, c.Keys = nil, nil, nil
+				}
+				a.Cases[ci] = c
+			}
+		}(wi)
+	}
+	wg.Wait()
 	var acc accumulator
-	var evs []ingest.Event
-	var adj []int64
-	for ci, idx := range ranges {
-		evs, adj = evs[:0], adj[:0]
-		for _, i := range idx {
-			evs = append(evs, st.event(int(i)))
-			adj = append(adj, 0)
-		}
-		c := &Case{Events: evs, Adjusted: adj}
-		c.fillIdentity()
-		c.order(skew.correct)
-		w.classify(c, &scratch)
-		acc.add(c)
-		if opt.KeepEvents || c.Verdict != OK {
-			c.Events = append([]ingest.Event(nil), c.Events...)
-			c.Adjusted = append([]int64(nil), c.Adjusted...)
-		} else {
-			c.Events, c.Adjusted = nil, nil
-		}
-		a.Cases[ci] = c
+	for i := range accs {
+		acc.merge(&accs[i])
+	}
+	for _, c := range a.Cases {
 		a.Counts[c.Verdict]++
 	}
 	sort.Slice(a.Cases, func(x, y int) bool { return a.Cases[x].ID < a.Cases[y].ID })
@@ -193,8 +208,8 @@ func window(st *store, stats []ingest.Stats, opt Options) Window {
 		widen(s.FirstTime)
 		widen(s.LastTime)
 	}
-	for i := range st.recs {
-		widen(st.recs[i].time)
+	for i := 0; i < st.len(); i++ {
+		widen(st.rec(i).time)
 	}
 	w := Window{From: time.Unix(0, lo).UTC(), To: time.Unix(0, hi).UTC()}
 	if !opt.From.IsZero() {
@@ -256,8 +271,8 @@ type skewEstimate struct {
 func estimateSkew(st *store) skewEstimate {
 	sent := map[sym]int64{}
 	producers := map[string]bool{}
-	for i := range st.recs {
-		r := &st.recs[i]
+	for i := 0; i < st.len(); i++ {
+		r := st.rec(i)
 		hop := ingest.Hop(r.hop)
 		if (hop == ingest.HopSent && ingest.Status(r.status) == ingest.StatusOK) || (hop == ingest.HopStored && ingest.Origin(r.origin) == ingest.OriginTrace) {
 			if r.msg != 0 && r.time != 0 {
@@ -271,8 +286,8 @@ func estimateSkew(st *store) skewEstimate {
 		}
 	}
 	gaps := map[string][]int64{} // host -> delivery time - send time, per first delivery of a message
-	for i := range st.recs {
-		r := &st.recs[i]
+	for i := 0; i < st.len(); i++ {
+		r := st.rec(i)
 		if ingest.Hop(r.hop) != ingest.HopDelivered || r.msg == 0 || r.time == 0 {
 			continue
 		}
@@ -424,6 +439,16 @@ func (acc *accumulator) add(c *Case) {
 		if granted {
 			acc.grant.Present++
 		}
+	}
+}
+
+func (acc *accumulator) merge(o *accumulator) {
+	for p := range acc.samples {
+		acc.samples[p] = append(acc.samples[p], o.samples[p]...)
+	}
+	for _, pair := range [][2]*Coverage{{&acc.pub, &o.pub}, {&acc.sub, &o.sub}, {&acc.dlog, &o.dlog}, {&acc.grant, &o.grant}} {
+		pair[0].Present += pair[1].Present
+		pair[0].Of += pair[1].Of
 	}
 }
 

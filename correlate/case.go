@@ -34,6 +34,8 @@ type Evidence struct {
 	Text string
 	Ref  ingest.Ref // zero when the fact is an absence ("never delivered")
 	Time int64
+
+	event *ingest.Event // during classify only: the event Text will describe
 }
 
 // Step is one line of an order's timeline: an event, or the missing hop.

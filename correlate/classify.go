@@ -49,6 +49,7 @@ type world struct {
 	places map[[2]string]uint32
 }
 
+// place numbers a (broker, topic) pair; only newWorld calls it (classify only reads w.places).
 func (w *world) place(broker, topic string) uint32 {
 	k := [2]string{broker, topic}
 	p, ok := w.places[k]
@@ -89,8 +90,8 @@ func newWorld(s *store, from, to, grace int64) *world {
 		progress:       map[queueKey]progressFact{},
 		places:         map[[2]string]uint32{},
 	}
-	for i := range s.recs {
-		r := &s.recs[i]
+	for i := 0; i < s.len(); i++ {
+		r := s.rec(i)
 		hop := ingest.Hop(r.hop)
 		if int(hop) < len(w.lastHop) && r.time > w.lastHop[hop] {
 			w.lastHop[hop] = r.time
@@ -156,7 +157,19 @@ func (w *world) consumerAliveAfter(t int64) bool {
 }
 
 // classify applies the rules of DESIGN.md "Deciding an order's verdict"; the first rule that holds wins.
-func (w *world) classify(c *Case, f *facts) {
+// Evidence sentences are written at the end, and not at all for an ok order when lean is set.
+func (w *world) classify(c *Case, f *facts, lean bool) {
+	defer func() {
+		if lean && c.Verdict == OK {
+			c.Evidence = nil
+			return
+		}
+		for i := range c.Evidence {
+			if e := c.Evidence[i].event; e != nil {
+				c.Evidence[i].Text, c.Evidence[i].event = describe(e), nil
+			}
+		}
+	}()
 	collect(f, c.Events)
 	set := func(v Verdict, conf Confidence, reason string) {
 		c.Verdict, c.Confidence, c.Reason = v, conf, reason
@@ -164,7 +177,7 @@ func (w *world) classify(c *Case, f *facts) {
 	}
 	ev := func(e *ingest.Event) {
 		if e != nil {
-			c.Evidence = append(c.Evidence, Evidence{Text: describe(e), Ref: e.Ref, Time: e.Time})
+			c.Evidence = append(c.Evidence, Evidence{Ref: e.Ref, Time: e.Time, event: e})
 		}
 	}
 	fact := func(format string, args ...any) {
@@ -430,8 +443,9 @@ func (w *world) crashEvidence(c *Case, f *facts) bool {
 		var other *placed
 		how := ""
 		hasPos := s.Broker != "" && s.QueueID >= 0 && s.QueueOffset >= 0
-		pos := position{w.place(s.Broker, s.Topic), s.QueueID, s.QueueOffset}
-		if hasPos {
+		pl, known := w.places[[2]string{s.Broker, s.Topic}] // read-only: classify runs on several goroutines
+		pos := position{pl, s.QueueID, s.QueueOffset}
+		if hasPos && known {
 			all := append([]placed{w.sentAt[pos]}, w.sentAtMore[pos]...)
 			for _, p := range all {
 				if p.msg != 0 && p.msg != msg {

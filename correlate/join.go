@@ -79,8 +79,8 @@ func join(s *store) joined {
 			j.ambiguous[node] = true
 		}
 	}
-	for i := range s.recs {
-		r := &s.recs[i]
+	for i := 0; i < s.len(); i++ {
+		r := s.rec(i)
 		if r.order == 0 {
 			continue
 		}
@@ -101,8 +101,8 @@ func join(s *store) joined {
 		}
 	}
 
-	for i := range s.recs {
-		r := &s.recs[i]
+	for i := 0; i < s.len(); i++ {
+		r := s.rec(i)
 		if ingest.Hop(r.hop) == ingest.HopProgress {
 			continue
 		}
@@ -128,8 +128,8 @@ func join(s *store) joined {
 
 	// offsetMsgId -> the one msgId that carries it (0: none or ambiguous).
 	offOwner := map[sym]sym{}
-	for i := range s.recs {
-		r := &s.recs[i]
+	for i := 0; i < s.len(); i++ {
+		r := s.rec(i)
 		if r.offMsg == 0 || r.msg == 0 {
 			continue
 		}
@@ -140,10 +140,10 @@ func join(s *store) joined {
 		}
 	}
 
-	res := joined{caseOf: make([]int32, len(s.recs)), refused: j.refused}
+	res := joined{caseOf: make([]int32, s.len()), refused: j.refused}
 	rootCase := map[int32]int32{}
-	for i := range s.recs {
-		r := &s.recs[i]
+	for i := 0; i < s.len(); i++ {
+		r := s.rec(i)
 		res.caseOf[i] = noNode
 		if ingest.Hop(r.hop) == ingest.HopProgress {
 			continue

@@ -66,8 +66,9 @@ type detail struct {
 }
 
 type store struct {
+	cache    [256]ctxEntry // recently seen contexts: most events repeat one of a few
 	syms     *symtab
-	recs     []rec
+	chunks   [][]rec // records in chunks of chunkSize: growing never copies them
 	moreKeys map[int32][]sym
 	ctxs     []evContext
 	ctxIndex map[evContext]uint32
@@ -75,12 +76,26 @@ type store struct {
 }
 
 func newStore(hint int) *store {
-	return &store{syms: newSymtab(hint), recs: make([]rec, 0, hint), moreKeys: map[int32][]sym{},
+	return &store{syms: newSymtab(hint), moreKeys: map[int32][]sym{},
 		ctxIndex: map[evContext]uint32{}, details: make([]detail, 1)}
 }
 
-func (s *store) add(e *ingest.Event) {
-	t := s.syms
+type ctxEntry struct {
+	cx  evContext
+	idx uint32
+	ok  bool
+}
+
+// ctxOf returns the index of an event's context, adding it when new. A small cache keyed by the strings'
+// lengths answers most lookups with eight string comparisons (cheap: the sources intern these strings, so
+// equal ones share their bytes) instead of hashing eight strings.
+func (s *store) ctxOf(e *ingest.Event) uint32 {
+	h := (len(e.Rule)*31 + len(e.Ref.Path)*17 + len(e.Host)*7 + len(e.Result)*5 + len(e.Group)*3 + len(e.Error) + len(e.Broker)*11 + len(e.Topic)*13) & 255
+	c := &s.cache[h]
+	if c.ok && c.cx.rule == e.Rule && c.cx.path == e.Ref.Path && c.cx.host == e.Host && c.cx.result == e.Result &&
+		c.cx.group == e.Group && c.cx.err == e.Error && c.cx.broker == e.Broker && c.cx.topic == e.Topic {
+		return c.idx
+	}
 	cx := evContext{e.Broker, e.Topic, e.Group, e.Host, e.Result, e.Error, e.Rule, e.Ref.Path}
 	ci, ok := s.ctxIndex[cx]
 	if !ok {
@@ -88,6 +103,13 @@ func (s *store) add(e *ingest.Event) {
 		s.ctxs = append(s.ctxs, cx)
 		s.ctxIndex[cx] = ci
 	}
+	*c = ctxEntry{cx, ci, true}
+	return ci
+}
+
+func (s *store) add(e *ingest.Event) {
+	t := s.syms
+	ci := s.ctxOf(e)
 	r := rec{
 		time: e.Time, qoff: e.QueueOffset, refOff: e.Ref.Offset, refLine: uint32(min(max(e.Ref.Line, 0), 1<<32-1)),
 		qid: int16(max(min(e.QueueID, 1<<15-1), -1)), retry: int16(max(min(e.Retry, 1<<15-1), -1)),
@@ -106,18 +128,56 @@ func (s *store) add(e *ingest.Event) {
 				more = append(more, t.id(k))
 			}
 			r.nkeys = uint8(min(len(more), 255))
-			s.moreKeys[int32(len(s.recs))] = more
+			s.moreKeys[int32(s.len())] = more
 		}
 	}
-	s.recs = append(s.recs, r)
+	s.push(r)
+}
+
+const chunkBits = 16
+const chunkSize = 1 << chunkBits
+
+func (s *store) push(r rec) {
+	if n := len(s.chunks); n == 0 || len(s.chunks[n-1]) == chunkSize {
+		s.chunks = append(s.chunks, make([]rec, 0, chunkSize))
+	}
+	last := &s.chunks[len(s.chunks)-1]
+	*last = append(*last, r)
+}
+
+// len is the number of records.
+func (s *store) len() int {
+	if len(s.chunks) == 0 {
+		return 0
+	}
+	return (len(s.chunks)-1)*chunkSize + len(s.chunks[len(s.chunks)-1])
+}
+
+// rec returns record i.
+func (s *store) rec(i int) *rec { return &s.chunks[i>>chunkBits][i&(chunkSize-1)] }
+
+// filter keeps the records keep accepts, in order, renumbering them (and their extra keys).
+func (s *store) filter(keep func(*rec) bool) {
+	old, oldMore, n := s.chunks, s.moreKeys, s.len()
+	s.chunks, s.moreKeys = nil, map[int32][]sym{}
+	for i := 0; i < n; i++ {
+		r := &old[i>>chunkBits][i&(chunkSize-1)]
+		if !keep(r) {
+			continue
+		}
+		if k, ok := oldMore[int32(i)]; ok {
+			s.moreKeys[int32(s.len())] = k
+		}
+		s.push(*r)
+	}
 }
 
 // ctx returns record i's context strings.
-func (s *store) ctx(i int) *evContext { return &s.ctxs[s.recs[i].ctx] }
+func (s *store) ctx(i int) *evContext { return &s.ctxs[s.rec(i).ctx] }
 
 // event materializes record i.
 func (s *store) event(i int) ingest.Event {
-	r := &s.recs[i]
+	r := s.rec(i)
 	t := s.syms
 	cx := &s.ctxs[r.ctx]
 	d := &s.details[r.detail]
@@ -137,7 +197,7 @@ func (s *store) event(i int) ingest.Event {
 
 // keys returns record i's keys as strings.
 func (s *store) keys(i int) []string {
-	r := &s.recs[i]
+	r := s.rec(i)
 	if r.key == 0 {
 		return nil
 	}
@@ -150,7 +210,7 @@ func (s *store) keys(i int) []string {
 
 // keySyms calls f for each key symbol of record i.
 func (s *store) keySyms(i int, f func(sym)) {
-	r := &s.recs[i]
+	r := s.rec(i)
 	if r.key == 0 {
 		return
 	}

@@ -40,13 +40,7 @@ func (r Record) event(in *ingest.Interner, ref ingest.Ref, interned bool) (inges
 		}
 		return intern(in, s)
 	}
-	id := func(s string) string {
-		n := normalizeID(s)
-		if interned && n == s {
-			return n
-		}
-		return intern(in, n)
-	}
+	id := normalizeID // identifiers are unique per message: never interned
 	ev := ingest.NewEvent()
 	ev.Origin = ingest.OriginTrace
 	ev.Time = r.TimeMs * 1e6

@@ -249,7 +249,8 @@ func normalizeID(s string) string {
 const maxFields = 16
 
 // decoder turns one record (without its \x02) into a Record. With an Interner, the repetitive strings (group,
-// topic, hosts, region, tags) and the identifiers are interned; without one they are plain copies.
+// topic, hosts, region, tags) are interned; identifiers (msgId, offsetMsgId, keys, requestId) are plain copies:
+// they are unique per message, and interning them would grow the Interner by millions of entries a day.
 type decoder struct {
 	in     *ingest.Interner
 	fields [maxFields][]byte
@@ -291,7 +292,7 @@ func (d *decoder) keys(b []byte) []string {
 		if len(k) == 0 || isPlaceholder(k) {
 			continue
 		}
-		out = append(out, d.str(k))
+		out = append(out, d.unique(k))
 	}
 	if len(out) == 0 {
 		return nil
@@ -356,11 +357,11 @@ func (d *decoder) decode(rec []byte) (r Record, err error) {
 		p := parser{d: d, typ: TypePub}
 		r.TimeMs = p.time("timestamp", f[1])
 		r.Region, r.Group, r.Topic = d.str(f[2]), d.str(f[3]), d.str(f[4])
-		r.MsgID, r.Tags, r.Keys, r.StoreHost = d.str(f[5]), d.str(f[6]), d.keys(f[7]), d.str(f[8])
+		r.MsgID, r.Tags, r.Keys, r.StoreHost = d.unique(f[5]), d.str(f[6]), d.keys(f[7]), d.str(f[8])
 		r.BodyLength = p.count("bodyLength", f[9])
 		r.CostTime = p.int("costTime", f[10])
 		r.MsgType = p.count("msgType", f[11])
-		r.OffsetMsgID = d.str(f[12])
+		r.OffsetMsgID = d.unique(f[12])
 		r.Success = p.bool("success", f[13])
 		if n == 15 {
 			r.ClientHost = d.str(f[14])
@@ -374,7 +375,7 @@ func (d *decoder) decode(rec []byte) (r Record, err error) {
 		}
 		p := parser{d: d, typ: TypeSubBefore}
 		r.TimeMs = p.time("timestamp", f[1])
-		r.Region, r.Group, r.RequestID, r.MsgID = d.str(f[2]), d.str(f[3]), d.unique(f[4]), d.str(f[5])
+		r.Region, r.Group, r.RequestID, r.MsgID = d.str(f[2]), d.str(f[3]), d.unique(f[4]), d.unique(f[5])
 		r.RetryTimes = p.count("retryTimes", f[6])
 		r.Keys = d.keys(f[7])
 		if n == 9 {
@@ -389,7 +390,7 @@ func (d *decoder) decode(rec []byte) (r Record, err error) {
 			break
 		}
 		p := parser{d: d, typ: TypeSubAfter}
-		r.RequestID, r.MsgID = d.unique(f[1]), d.str(f[2])
+		r.RequestID, r.MsgID = d.unique(f[1]), d.unique(f[2])
 		r.CostTime = p.int("costTime", f[3])
 		r.Success = p.bool("success", f[4])
 		r.Keys = d.keys(f[5])
@@ -408,9 +409,9 @@ func (d *decoder) decode(rec []byte) (r Record, err error) {
 		p := parser{d: d, typ: TypeEndTransaction}
 		r.TimeMs = p.time("timestamp", f[1])
 		r.Region, r.Group, r.Topic = d.str(f[2]), d.str(f[3]), d.str(f[4])
-		r.MsgID, r.Tags, r.Keys, r.StoreHost = d.str(f[5]), d.str(f[6]), d.keys(f[7]), d.str(f[8])
+		r.MsgID, r.Tags, r.Keys, r.StoreHost = d.unique(f[5]), d.str(f[6]), d.keys(f[7]), d.str(f[8])
 		r.MsgType = p.count("msgType", f[9])
-		r.TransactionID = d.str(f[10])
+		r.TransactionID = d.unique(f[10])
 		switch string(f[11]) {
 		case StateCommit:
 			r.TransactionState = StateCommit
@@ -431,7 +432,7 @@ func (d *decoder) decode(rec []byte) (r Record, err error) {
 		}
 		p := parser{d: d, typ: TypeRecall}
 		r.TimeMs = p.time("timestamp", f[1])
-		r.Region, r.Group, r.Topic, r.MsgID = d.str(f[2]), d.str(f[3]), d.str(f[4]), d.str(f[5])
+		r.Region, r.Group, r.Topic, r.MsgID = d.str(f[2]), d.str(f[3]), d.str(f[4]), d.unique(f[5])
 		r.Success = p.bool("success", f[6])
 		return r, p.err
 	default:
