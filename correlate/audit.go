@@ -16,6 +16,10 @@ import (
 type Options struct {
 	From, To time.Time     // the audited window; zero = the span of the data
 	Grace    time.Duration // a message sent less than this before the window's end is in_flight, not lost; 0 = 10m
+	// Focus, if set, classifies only the case this identifier names (an order ID, msgId or key), keeping its
+	// events: what `hoptrace order` needs. The window, the join and the world are still built from everything,
+	// so the verdict is the one a full audit gives.
+	Focus string
 	// KeepEvents keeps every case's events (for an order's timeline or the TUI); without it only cases that are
 	// not ok keep theirs, which saves most of the memory of a large audit.
 	KeepEvents bool
@@ -130,6 +134,10 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 	sort.Slice(a.Skew, func(x, y int) bool { return a.Skew[x].Host < a.Skew[y].Host })
 
 	ranges := caseRanges(j)
+	if opt.Focus != "" {
+		ranges = focus(st, ranges, opt.Focus)
+		opt.KeepEvents = true
+	}
 	j.caseOf = nil
 	a.Cases = make([]*Case, len(ranges))
 	// Cases are independent once the world is built: classify them on every core, each worker with its own
@@ -189,6 +197,32 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 	}
 	a.Incidents = incidents(a.Cases)
 	return a
+}
+
+// focus keeps the cases that carry the identifier id (as order ID, key or msgId in any letter case).
+func focus(st *store, ranges [][]int32, id string) [][]int32 {
+	id = strings.TrimSpace(id)
+	want := map[sym]bool{}
+	for _, v := range []string{id, strings.ToUpper(id)} {
+		if x, ok := st.syms.m[v]; ok {
+			want[x] = true
+		}
+	}
+	var out [][]int32
+	for _, idx := range ranges {
+		for _, i := range idx {
+			r := st.rec(int(i))
+			hit := want[r.order] || want[r.msg] || want[r.key]
+			if !hit && r.nkeys > 0 {
+				st.keySyms(int(i), func(k sym) { hit = hit || want[k] })
+			}
+			if hit {
+				out = append(out, idx)
+				break
+			}
+		}
+	}
+	return out
 }
 
 func window(st *store, stats []ingest.Stats, opt Options) Window {

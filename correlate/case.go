@@ -306,7 +306,7 @@ func (c *Case) order(skew map[string]int64) {
 			adj[i] = floor
 		}
 	}
-	sort.Stable(causal{c})
+	sort.Sort(causal{c})
 }
 
 // sendTime is the earliest producer-side time of a message (before ordering: raw times plus skew).
@@ -326,12 +326,24 @@ func (c *Case) sendTime(msgID string) int64 {
 type causal struct{ c *Case }
 
 func (s causal) Len() int { return len(s.c.Events) }
+
+// Less is a total order: inputs are read in parallel, so ties must not fall back on arrival order.
 func (s causal) Less(a, b int) bool {
 	ta, tb := s.c.Adjusted[a], s.c.Adjusted[b]
 	if ta != tb {
 		return ta < tb
 	}
-	return s.c.Events[a].Hop < s.c.Events[b].Hop
+	ea, eb := &s.c.Events[a], &s.c.Events[b]
+	if ea.Hop != eb.Hop {
+		return ea.Hop < eb.Hop
+	}
+	if ea.Origin != eb.Origin {
+		return ea.Origin < eb.Origin // a log line before the trace of the same hop
+	}
+	if ea.Ref.Path != eb.Ref.Path {
+		return ea.Ref.Path < eb.Ref.Path
+	}
+	return ea.Ref.Line < eb.Ref.Line
 }
 func (s causal) Swap(a, b int) {
 	s.c.Events[a], s.c.Events[b] = s.c.Events[b], s.c.Events[a]

@@ -446,23 +446,13 @@ func (w *world) crashEvidence(c *Case, f *facts) bool {
 		pl, known := w.places[[2]string{s.Broker, s.Topic}] // read-only: classify runs on several goroutines
 		pos := position{pl, s.QueueID, s.QueueOffset}
 		if hasPos && known {
-			all := append([]placed{w.sentAt[pos]}, w.sentAtMore[pos]...)
-			for _, p := range all {
-				if p.msg != 0 && p.msg != msg {
-					p := p
-					other, how = &p, fmt.Sprintf("%s queue %d offset %d", s.Broker, s.QueueID, s.QueueOffset)
-					break
-				}
+			if p := w.earliestOther(append([]placed{w.sentAt[pos]}, w.sentAtMore[pos]...), msg); p != nil {
+				other, how = p, fmt.Sprintf("%s queue %d offset %d", s.Broker, s.QueueID, s.QueueOffset)
 			}
 		}
 		if off := t.m[s.OffsetMsgID]; other == nil && off != 0 {
-			all := append([]placed{w.offsetMsgs[off]}, w.offsetMsgsMore[off]...)
-			for _, p := range all {
-				if p.msg != 0 && p.msg != msg {
-					p := p
-					other, how = &p, "offsetMsgId "+s.OffsetMsgID
-					break
-				}
+			if p := w.earliestOther(append([]placed{w.offsetMsgs[off]}, w.offsetMsgsMore[off]...), msg); p != nil {
+				other, how = p, "offsetMsgId "+s.OffsetMsgID
 			}
 		}
 		if other != nil {
@@ -498,6 +488,21 @@ func (w *world) crashEvidence(c *Case, f *facts) bool {
 		}
 	}
 	return false
+}
+
+// earliestOther picks, deterministically, the earliest message of ps that is not msg.
+func (w *world) earliestOther(ps []placed, msg sym) *placed {
+	var best *placed
+	for i := range ps {
+		p := &ps[i]
+		if p.msg == 0 || p.msg == msg {
+			continue
+		}
+		if best == nil || p.time < best.time || (p.time == best.time && w.s.syms.str(p.msg) < w.s.syms.str(best.msg)) {
+			best = p
+		}
+	}
+	return best
 }
 
 func orDash(s string) string {

@@ -256,3 +256,20 @@ func TestDarkConsumerIsNotALoss(t *testing.T) {
 		t.Errorf("A: %s (%s)", c.Verdict, c.Reason)
 	}
 }
+
+// TestNowIsTheWindowEnd: an audit cut with --to judges as of --to. A message sent five minutes before --to and
+// delivered after it is in flight; with the whole data it is ok.
+func TestNowIsTheWindowEnd(t *testing.T) {
+	events := append(background(), ev(1800, "paid o=A"), ev(1800.01, "sent o=A k=A m=m1"),
+		ev(2400, "delivered m=m1 k=A"), ev(2400.01, "granted o=A g=RP1"))
+	if c := Correlate(events, nil, Options{}).Find("A"); c.Verdict != OK {
+		t.Errorf("whole window: %s", c.Verdict)
+	}
+	a := Correlate(events, nil, Options{To: t0.Add(2100 * time.Second)})
+	if c := a.Find("A"); c.Verdict != InFlight {
+		t.Errorf("cut window: %s (%s)", c.Verdict, c.Reason)
+	}
+	if a.Outside == 0 {
+		t.Error("events after --to were used")
+	}
+}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -119,5 +121,88 @@ func TestStrangerLogs(t *testing.T) {
 	}
 	if len(got) != len(want) {
 		t.Errorf("%d orders, want %d", len(got), len(want))
+	}
+}
+
+// TestOrderMatchesTruth opens one order of every verdict of the bundled sample with `hoptrace order` and checks
+// the verdict and missing hop against the generator's truth: support must see what the audit sees.
+func TestOrderMatchesTruth(t *testing.T) {
+	truth := readTruth(t, filepath.Join("..", "..", "fixtures", "sample", "truth.csv"))
+	perVerdict := map[string]string{}
+	ids := make([]string, 0, len(truth))
+	for id := range truth {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if _, ok := perVerdict[truth[id][0]]; !ok {
+			perVerdict[truth[id][0]] = id
+		}
+	}
+	if len(perVerdict) < 11 {
+		t.Errorf("the sample has %d verdict classes, want all 11", len(perVerdict))
+	}
+	for v, id := range perVerdict {
+		t.Run(v, func(t *testing.T) {
+			code, out, stderr := run(t, "order", id, sampleLogs(t), "--format", "json")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var got struct {
+				Verdict    string `json:"verdict"`
+				MissingHop string `json:"missing_hop"`
+				Timeline   []struct {
+					Hop     string `json:"hop"`
+					Missing bool   `json:"missing"`
+				} `json:"timeline"`
+			}
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Verdict != v || got.MissingHop != truth[id][1] {
+				t.Errorf("%s: got %s [%s], want %s [%s]", id, got.Verdict, got.MissingHop, v, truth[id][1])
+			}
+			missing := 0
+			for _, s := range got.Timeline {
+				if s.Missing {
+					missing++
+					if s.Hop != got.MissingHop {
+						t.Errorf("timeline marks %s missing, verdict says %s", s.Hop, got.MissingHop)
+					}
+				}
+			}
+			if want := map[bool]int{true: 1, false: 0}[got.MissingHop != ""]; missing != want {
+				t.Errorf("%d missing steps in the timeline, want %d", missing, want)
+			}
+		})
+	}
+}
+
+// TestWindowFlags audits a slice of the sample day: events outside it are not used, and "now" is --to.
+func TestWindowFlags(t *testing.T) {
+	code, out, stderr := run(t, "audit", sampleLogs(t), "--from", "2026-11-23T10:00:00Z", "--to", "2026-11-23T11:00:00Z", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var a struct {
+		Window struct {
+			From, To string
+			Explicit bool
+		} `json:"window"`
+		Outside int `json:"events_outside_window"`
+		Counts  map[string]int
+	}
+	if err := json.Unmarshal([]byte(out), &a); err != nil {
+		t.Fatal(err)
+	}
+	if !a.Window.Explicit || a.Window.To != "2026-11-23T11:00:00Z" || a.Outside == 0 {
+		t.Errorf("window %+v, outside %d", a.Window, a.Outside)
+	}
+	total := 0
+	for _, n := range a.Counts {
+		total += n
+	}
+	if total == 0 || total >= 3000 {
+		t.Errorf("%d orders in a one-hour window of a 3,000-order day", total)
 	}
 }

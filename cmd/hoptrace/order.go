@@ -69,7 +69,7 @@ func runOrder(ctx context.Context, e *env, o *orderOptions) error {
 	if err != nil {
 		return err
 	}
-	opt.KeepEvents = true
+	opt.Focus = o.ID
 	a, err := correlate.Run(ctx, src, opt)
 	if err != nil && (a == nil || ctx.Err() != nil) {
 		return err
@@ -79,8 +79,8 @@ func runOrder(ctx context.Context, e *env, o *orderOptions) error {
 	}
 	c := a.Find(o.ID)
 	if c == nil {
-		return usagef("check the ID, or widen the sources and the window (--from/--to); hoptrace audit lists every order it found",
-			"order %q not found in %d orders read from %d inputs", o.ID, len(a.Cases), len(a.Stats))
+		return usagef("check the ID, or widen the sources and the window (--from/--to); hoptrace audit --only all lists every order it found",
+			"order %q not found in %d events read from %d inputs", o.ID, a.Events, len(a.Stats))
 	}
 	var raw map[ingest.Ref]string
 	if !o.NoRaw {
