@@ -400,10 +400,9 @@ func (w *world) classify(c *Case, f *facts, lean bool) {
 	set(LostInConsumer, conf, "the consumer received the message and never granted the red packet")
 }
 
+// where names the place a lost message blames, for incident clustering: the broker (a crash takes all its
+// queues at once), else the host.
 func where(e *ingest.Event) string {
-	if e.Broker != "" && e.QueueID >= 0 {
-		return fmt.Sprintf("%s queue %d", e.Broker, e.QueueID)
-	}
 	if e.Broker != "" {
 		return e.Broker
 	}
