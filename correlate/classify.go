@@ -47,6 +47,8 @@ type world struct {
 	progress map[queueKey]progressFact
 	// places numbers the (broker, topic) pairs, so positions are small map keys.
 	places map[[2]string]uint32
+	// delivered: messages some consumer received (a delivery or a consume result).
+	delivered map[sym]bool
 }
 
 // place numbers a (broker, topic) pair; only newWorld calls it (classify only reads w.places).
@@ -89,6 +91,7 @@ func newWorld(s *store, from, to, grace int64) *world {
 		offsetMsgsMore: map[sym][]placed{},
 		progress:       map[queueKey]progressFact{},
 		places:         map[[2]string]uint32{},
+		delivered:      map[sym]bool{},
 	}
 	for i := 0; i < s.len(); i++ {
 		r := s.rec(i)
@@ -108,6 +111,9 @@ func newWorld(s *store, from, to, grace int64) *world {
 			if h := s.ctx(i).host; r.time > w.lastSentByHost[h] {
 				w.lastSentByHost[h] = r.time
 			}
+		}
+		if (hop == ingest.HopDelivered || hop == ingest.HopConsumed) && r.msg != 0 {
+			w.delivered[r.msg] = true
 		}
 		if (hop != ingest.HopSent && hop != ingest.HopStored) || ingest.Status(r.status) != ingest.StatusOK || r.msg == 0 {
 			continue
@@ -457,16 +463,28 @@ func (w *world) crashEvidence(c *Case, f *facts) bool {
 		if other != nil {
 			o := w.s.event(int(other.rec))
 			c.Evidence = append(c.Evidence, Evidence{
-				Text: fmt.Sprintf("offset collision: %s also holds msgId %s (order %s, stored at %s): the broker reused the position after losing a message in a crash",
+				Text: fmt.Sprintf("offset collision: %s also holds msgId %s (order %s, stored at %s): the broker reused the position after a crash",
 					how, o.MsgID, orDash(o.OrderID), fmtTime(o.Time)),
 				Ref: o.Ref, Time: o.Time,
 			})
-			c.Verdict, c.Confidence, c.Missing = LostInBroker, High, ingest.HopDelivered
 			if other.time > s.Time {
+				// A later message took this one's position: this one's data is gone.
+				c.Verdict, c.Confidence, c.Missing = LostInBroker, High, ingest.HopDelivered
 				c.Reason = "the broker lost the message in a crash (unflushed page cache): its queue position was reused by a later message"
-			} else {
-				c.Reason = "the broker rolled back after a crash and stored this message at a position its consumers had already passed: it was never delivered (rollback skip)"
+				c.At = s.Time
+				return true
 			}
+			// This message took the position of an earlier one. It is skipped only if the consumers had already
+			// passed the position before the crash; otherwise it is merely waiting (or lost for another reason).
+			if w.delivered[other.msg] {
+				c.Evidence = append(c.Evidence, Evidence{Text: fmt.Sprintf("msgId %s, stored at that position before the crash, was delivered: the consumer group had already passed it", o.MsgID)})
+			} else if p, ok := w.progress[queueKey{s.Broker, s.Topic, s.QueueID}]; ok && p.offset > s.QueueOffset {
+				c.Evidence = append(c.Evidence, Evidence{Text: fmt.Sprintf("the broker shows group %s committed offset %d on %s queue %d, past this message's offset %d", p.group, p.offset, s.Broker, s.QueueID, s.QueueOffset), Ref: p.ref})
+			} else {
+				continue
+			}
+			c.Verdict, c.Confidence, c.Missing = LostInBroker, High, ingest.HopDelivered
+			c.Reason = "the broker rolled back after a crash and stored this message at a position its consumers had already passed: it was never delivered (rollback skip)"
 			c.At = s.Time
 			return true
 		}

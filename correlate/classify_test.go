@@ -273,3 +273,29 @@ func TestNowIsTheWindowEnd(t *testing.T) {
 		t.Error("events after --to were used")
 	}
 }
+
+// TestReusedPositionIsNotASkipByItself: after a crash, B reuses the position of A, which was lost (never
+// delivered), and the consumers are stopped. B is waiting, not skipped: only proof that the group had passed the
+// position (A delivered, or the broker's committed offset beyond it) makes it a rollback skip. Found by the
+// real-broker lab.
+func TestReusedPositionIsNotASkipByItself(t *testing.T) {
+	base := append(background(),
+		ev(3000, "paid o=A"), ev(3000.01, "sent o=A k=A m=m1 b=broker-a q=1 off=3"),
+		ev(3010, "paid o=B"), ev(3010.01, "sent o=B k=B m=m2 b=broker-a q=1 off=3"),
+	)
+	a := Correlate(base, nil, Options{})
+	if c := a.Find("A"); c.Verdict != LostInBroker || c.Confidence != High {
+		t.Errorf("A: %s %s", c.Verdict, c.Confidence)
+	}
+	if c := a.Find("B"); c.Verdict != InFlight {
+		t.Errorf("B without proof of a skip: %s (%s)", c.Verdict, c.Reason)
+	}
+	withProgress := append(base, ev(3500, "progress b=broker-a q=1 off=3 grp=rp broker"))
+	if c := Correlate(withProgress, nil, Options{}).Find("B"); c.Verdict != InFlight || c.Confidence != High {
+		t.Errorf("B, broker shows it queued: %s %s (%s)", c.Verdict, c.Confidence, c.Reason)
+	}
+	passed := append(base, ev(3500, "progress b=broker-a q=1 off=4 grp=rp broker"))
+	if c := Correlate(passed, nil, Options{}).Find("B"); c.Verdict != LostInBroker || !strings.Contains(c.Reason, "rollback") {
+		t.Errorf("B, broker shows the group past it: %s (%s)", c.Verdict, c.Reason)
+	}
+}
