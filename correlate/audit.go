@@ -20,6 +20,9 @@ type Options struct {
 	// events: what `hoptrace order` needs. The window, the join and the world are still built from everything,
 	// so the verdict is the one a full audit gives.
 	Focus string
+	// Enrich, with Focus, is asked for more evidence about the focused case once it is known (a broker lookup of
+	// its msgIds, keys and offsetMsgIds); what it returns is joined in before the case is classified.
+	Enrich func(c *Case) []ingest.Event
 	// KeepEvents keeps every case's events (for an order's timeline or the TUI); without it only cases that are
 	// not ok keep theirs, which saves most of the memory of a large audit.
 	KeepEvents bool
@@ -115,24 +118,24 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 		})
 	}
 
-	j := join(st)
-	a.Unattached, a.Refused = j.unattached, j.refused
-	w := newWorld(st, from, to, int64(a.Grace))
-	skew := estimateSkew(st)
-	for h, d := range skew.behind {
-		s := HostSkew{Host: h, Behind: time.Duration(d), Applied: time.Duration(d) <= maxSkew}
-		if !s.Applied {
-			delete(skew.correct, h)
-			a.Warnings = append(a.Warnings, fmt.Sprintf("%s's events appear %s before the sends they follow: not a clock skew hoptrace corrects; check --tz or the profile's timezone for its logs", h, dur(d)))
+	j, w, skew := prepare(st, a, from, to)
+	if opt.Focus != "" && opt.Enrich != nil {
+		if rs := focus(st, caseRanges(j), opt.Focus); len(rs) > 0 {
+			c := &Case{}
+			for _, i := range rs[0] {
+				c.Events = append(c.Events, st.event(int(i)))
+			}
+			c.fillIdentity()
+			if extra := opt.Enrich(c); len(extra) > 0 {
+				for i := range extra {
+					st.add(&extra[i])
+				}
+				a.Warnings, a.Skew = nil, nil
+				a.Events = int64(st.len())
+				j, w, skew = prepare(st, a, from, to)
+			}
 		}
-		a.Skew = append(a.Skew, s)
 	}
-	for h, d := range skew.ahead {
-		a.Warnings = append(a.Warnings, fmt.Sprintf("%s received every message at least %s after it was sent: its time stamps are probably in another zone; set the profile source's timezone (or --tz) for its logs", h, dur(d)))
-	}
-	sort.Strings(a.Warnings)
-	sort.Slice(a.Skew, func(x, y int) bool { return a.Skew[x].Host < a.Skew[y].Host })
-
 	ranges := caseRanges(j)
 	if opt.Focus != "" {
 		ranges = focus(st, ranges, opt.Focus)
@@ -197,6 +200,28 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 	}
 	a.Incidents = incidents(a.Cases)
 	return a
+}
+
+// prepare joins the store and builds the world and the clock-skew estimate, noting skew in a.
+func prepare(st *store, a *Audit, from, to int64) (joined, *world, skewEstimate) {
+	j := join(st)
+	a.Unattached, a.Refused = j.unattached, j.refused
+	w := newWorld(st, from, to, int64(a.Grace))
+	skew := estimateSkew(st)
+	for h, d := range skew.behind {
+		s := HostSkew{Host: h, Behind: time.Duration(d), Applied: time.Duration(d) <= maxSkew}
+		if !s.Applied {
+			delete(skew.correct, h)
+			a.Warnings = append(a.Warnings, fmt.Sprintf("%s's events appear %s before the sends they follow: not a clock skew hoptrace corrects; check --tz or the profile's timezone for its logs", h, dur(d)))
+		}
+		a.Skew = append(a.Skew, s)
+	}
+	for h, d := range skew.ahead {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("%s received every message at least %s after it was sent: its time stamps are probably in another zone; set the profile source's timezone (or --tz) for its logs", h, dur(d)))
+	}
+	sort.Strings(a.Warnings)
+	sort.Slice(a.Skew, func(x, y int) bool { return a.Skew[x].Host < a.Skew[y].Host })
+	return j, w, skew
 }
 
 // focus keeps the cases that carry the identifier id (as order ID, key or msgId in any letter case).

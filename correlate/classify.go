@@ -292,6 +292,9 @@ func (w *world) classify(c *Case, f *facts, lean bool) {
 		ev(s)
 		c.At, c.Where = s.Time, where(s)
 		if w.crashEvidence(c, f) {
+			for _, e := range f.storedAbsent {
+				ev(e) // the broker's own word that it lost the message
+			}
 			return
 		}
 		if p, ok := w.queued(s); ok {

@@ -22,6 +22,7 @@ func init() { subcommands = append(subcommands, newAuditCmd) }
 
 type auditOptions struct {
 	inputFlags
+	brokerFlags
 	Paths        []string
 	Format       string
 	Output       string
@@ -50,13 +51,15 @@ with --fail-on-broken, 2 usage or input error.`,
   hoptrace audit /var/log/order /var/log/redpacket --from 2026-11-23T00:00:00Z --to 2026-11-24T00:00:00Z
   hoptrace audit logs/ --format ndjson --only all -o audit.ndjson
   hoptrace audit logs/ --only lost_in_consumer --format csv
-  hoptrace audit logs/ --remediate owed.csv --fail-on-broken`,
+  hoptrace audit logs/ --remediate owed.csv --fail-on-broken
+  hoptrace audit logs/ --namesrv 10.0.0.5:9876 --topic pay-success --group redpacket-consumer`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Paths = args
 			return runAudit(cmd.Context(), e, o)
 		},
 	}
-	o.register(cmd)
+	o.inputFlags.register(cmd)
+	o.brokerFlags.register(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&o.Format, "format", "text", "output format: "+strings.Join(report.Formats, ", "))
 	fl.StringVarP(&o.Output, "output", "o", "", "write the report to this file instead of stdout")
@@ -79,11 +82,11 @@ func runAudit(ctx context.Context, e *env, o *auditOptions) error {
 	if !validFormat(o.Format) {
 		return usagef("--format "+strings.Join(report.Formats, "|"), "unknown --format %q", o.Format)
 	}
-	opt, loc, err := o.options()
+	opt, loc, err := o.inputFlags.options()
 	if err != nil {
 		return err
 	}
-	src, err := o.logSource(o.Paths, loc, nil)
+	src, err := evidenceSource(ctx, e, &o.inputFlags, &o.brokerFlags, o.Paths, loc, &opt)
 	if err != nil {
 		return err
 	}

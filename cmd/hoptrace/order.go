@@ -17,6 +17,7 @@ func init() { subcommands = append(subcommands, newOrderCmd) }
 
 type orderOptions struct {
 	inputFlags
+	brokerFlags
 	ID     string
 	Paths  []string
 	Format string
@@ -36,7 +37,8 @@ ID may be an order ID, a msgId (any letter case) or a message key. The verdict i
 of the same sources gives: it reads the same window, so "now" is the end of the data (or --to).`,
 		Example: `  hoptrace order 2026112300000042 fixtures/sample/logs
   hoptrace order 0A0B0C0D00002A9F3B1C5E7A00000001 /var/log/order /var/log/redpacket
-  hoptrace order 2026112300000042 logs/ --format json`,
+  hoptrace order 2026112300000042 logs/ --format json
+  hoptrace order 2026112300000042 logs/ --namesrv 10.0.0.5:9876 --topic pay-success --group redpacket-consumer`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("hoptrace order 2026112300000042 fixtures/sample/logs", "missing the order ID")
@@ -51,7 +53,8 @@ of the same sources gives: it reads the same window, so "now" is the end of the 
 			return runOrder(cmd.Context(), e, o)
 		},
 	}
-	o.register(cmd)
+	o.inputFlags.register(cmd)
+	o.brokerFlags.register(cmd)
 	cmd.Flags().StringVar(&o.Format, "format", "text", "output format: text or json")
 	cmd.Flags().BoolVar(&o.NoRaw, "no-raw", false, "do not show the raw evidence lines")
 	return cmd
@@ -61,15 +64,15 @@ func runOrder(ctx context.Context, e *env, o *orderOptions) error {
 	if o.Format != "text" && o.Format != "json" {
 		return usagef("--format text|json", "unknown --format %q", o.Format)
 	}
-	opt, loc, err := o.options()
-	if err != nil {
-		return err
-	}
-	src, err := o.logSource(o.Paths, loc, nil)
+	opt, loc, err := o.inputFlags.options()
 	if err != nil {
 		return err
 	}
 	opt.Focus = o.ID
+	src, err := evidenceSource(ctx, e, &o.inputFlags, &o.brokerFlags, o.Paths, loc, &opt)
+	if err != nil {
+		return err
+	}
 	a, err := correlate.Run(ctx, src, opt)
 	if err != nil && (a == nil || ctx.Err() != nil) {
 		return err

@@ -121,6 +121,10 @@ func (fr *fileReader) read(ctx context.Context) error {
 		st.Format = "trace"
 		return fr.readTrace(br)
 	}
+	if ingest.IsEventFile(head) {
+		st.Format = "events"
+		return fr.readEvents(br)
+	}
 	notLog := func(why string) {
 		if fr.f.walked {
 			st.Skipped = why
@@ -731,6 +735,23 @@ func clip(b []byte) string {
 }
 
 // readTrace hands a trace dump to package trace.
+// readEvents reads a hoptrace event file (written by `hoptrace capture`).
+func (fr *fileReader) readEvents(r io.Reader) error {
+	err := ingest.ReadEventFile(r, fr.f.name, fr.st, func(ev ingest.Event) {
+		fr.batch = append(fr.batch, ev)
+		if len(fr.batch) >= batchSize {
+			_ = fr.flushBatch() // a failed flush means ctx was cancelled: Read returns that error
+		}
+	})
+	if ferr := fr.flushBatch(); ferr != nil {
+		return ferr
+	}
+	if err != nil && fr.st.Err == "" {
+		fr.st.Err = err.Error()
+	}
+	return err
+}
+
 func (fr *fileReader) readTrace(r io.Reader) error {
 	err := readTraceDump(r, fr.f.name, fr.s.in, fr.st, func(ev ingest.Event) {
 		fr.batch = append(fr.batch, ev)
