@@ -206,3 +206,37 @@ func TestWindowFlags(t *testing.T) {
 		t.Errorf("%d orders in a one-hour window of a 3,000-order day", total)
 	}
 }
+
+// TestBadInputsNamedOnTheCommandLine: a file the user named that cannot be read is reported by name and makes
+// the exit code 2, while the rest is still audited; a directory's stray non-log files are only skipped.
+func TestBadInputsNamedOnTheCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "core.dump")
+	if err := os.WriteFile(bin, []byte("\x7fELF\x00\x00\x01binary"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gz := filepath.Join(dir, "app.log.gz")
+	if err := os.WriteFile(gz, []byte("\x1f\x8b\x08\x00garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, "audit", sampleLogs(t), bin, gz)
+	if code != exitUsage {
+		t.Errorf("exit %d, want %d", code, exitUsage)
+	}
+	for _, want := range []string{"core.dump: binary file, not a log", "app.log.gz"} {
+		if !strings.Contains(out+stderr, want) {
+			t.Errorf("output does not name %q:\n%s\n%s", want, out, stderr)
+		}
+	}
+	if !strings.Contains(out, "orders  3000") {
+		t.Errorf("the readable inputs were not audited:\n%s", out)
+	}
+	// The same files found by reading a directory: skipped, exit 0.
+	if err := os.Remove(gz); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = run(t, "audit", dir)
+	if code != 0 || !strings.Contains(out, "skipped: "+bin) {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
