@@ -80,6 +80,9 @@ func Run(ctx context.Context, src ingest.Source, opt Options) (*Audit, error) {
 			st.add(&batch[i])
 		}
 		n += int64(len(batch))
+		if r, ok := src.(ingest.Recycler); ok {
+			r.Recycle(batch) // everything needed was copied into the store
+		}
 		if opt.OnEvents != nil {
 			opt.OnEvents(n)
 		}

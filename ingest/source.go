@@ -23,6 +23,12 @@ type Source interface {
 	Stats() []Stats
 }
 
+// Recycler is implemented by sources that reuse their batches. A caller that is done with a batch Read emitted
+// (it copied what it keeps) may hand it back; the source may then reuse its memory. Optional on both sides.
+type Recycler interface {
+	Recycle(batch []Event)
+}
+
 // Stats is the accounting of one input: every line (record) read ends up in exactly one of Matched, Ignored or
 // Malformed.
 type Stats struct {
@@ -124,6 +130,16 @@ func (m Multi) Read(ctx context.Context, emit func([]Event) error) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Recycle hands a batch to the first source that recycles (any batch fits any of them).
+func (m Multi) Recycle(batch []Event) {
+	for _, s := range m {
+		if r, ok := s.(Recycler); ok {
+			r.Recycle(batch)
+			return
+		}
+	}
 }
 
 // Stats implements Source.

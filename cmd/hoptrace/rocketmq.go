@@ -116,6 +116,13 @@ func (s *withBroker) Read(ctx context.Context, emit func([]ingest.Event) error) 
 	return errors.Join(logErr, live.Read(ctx, emit))
 }
 
+// Recycle passes batches back to the log source, which reuses them.
+func (s *withBroker) Recycle(b []ingest.Event) {
+	if r, ok := s.logs.(ingest.Recycler); ok {
+		r.Recycle(b)
+	}
+}
+
 func (s *withBroker) Stats() []ingest.Stats {
 	out := s.logs.Stats()
 	if s.live != nil {

@@ -231,7 +231,7 @@ func (fr *fileReader) flushBatch() error {
 		return nil
 	}
 	b := fr.batch
-	fr.batch = make([]ingest.Event, 0, batchSize)
+	fr.batch = fr.s.newBatch()
 	return fr.flush(b)
 }
 
@@ -495,14 +495,16 @@ func (fr *fileReader) match(rec *record, lits *litCache, line []byte, lineNo, of
 		if !r.matches(rec) {
 			continue
 		}
-		ev := fr.event(r, rec, lineNo, off)
+		// Build the event in place in the batch: a local handed to the observer would escape to the heap.
+		fr.batch = append(fr.batch, ingest.Event{})
+		ev := &fr.batch[len(fr.batch)-1]
+		*ev = fr.event(r, rec, lineNo, off)
 		fr.st.Matched++
 		fr.st.Events++
 		fr.st.Seen(ev.Time)
 		if fr.obs != nil {
-			fr.obs.matched(lineNo, line, &ev)
+			fr.obs.matched(lineNo, line, ev)
 		}
-		fr.batch = append(fr.batch, ev)
 		return
 	}
 	fr.unmatched(lineNo, line)
@@ -559,7 +561,7 @@ func (fr *fileReader) event(r *Rule, rec *record, lineNo, off int64) ingest.Even
 	ev.Origin = ingest.OriginLog
 	ev.Hop = r.Hop
 	ev.Status = r.Status
-	ev.Rule = in.String(r.Name)
+	ev.Rule = r.Name // one string per rule: shared by every event it makes
 	ev.Ref = ingest.Ref{Path: fr.f.name, Line: lineNo, Offset: off}
 	if rec.hasTime {
 		ev.Time = rec.time

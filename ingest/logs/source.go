@@ -48,10 +48,33 @@ type Source struct {
 	mu    sync.Mutex
 	stats []ingest.Stats
 
+	batches sync.Pool // recycled event batches (see Recycle)
+
 	observe func(idx int) lineObserver // set by Check
 }
 
-var _ ingest.Source = (*Source)(nil)
+var (
+	_ ingest.Source   = (*Source)(nil)
+	_ ingest.Recycler = (*Source)(nil)
+)
+
+// newBatch returns an empty batch, reusing a recycled one when there is one.
+func (s *Source) newBatch() []ingest.Event {
+	if b, ok := s.batches.Get().(*[]ingest.Event); ok {
+		return (*b)[:0]
+	}
+	return make([]ingest.Event, 0, batchSize)
+}
+
+// Recycle implements ingest.Recycler: the caller is done with a batch Read emitted.
+func (s *Source) Recycle(b []ingest.Event) {
+	if cap(b) < batchSize {
+		return
+	}
+	clear(b[:cap(b)]) // drop the strings it points at
+	b = b[:0]
+	s.batches.Put(&b)
+}
 
 // inputFile is one file to read.
 type inputFile struct {
