@@ -3,7 +3,6 @@ package lab_test
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hoptrace/hoptrace/fixtures"
 )
 
 // TestLabEndToEnd runs the real-broker lab: it fetches the RocketMQ jars (cached), starts a name server and a
@@ -162,18 +163,13 @@ type truthRow struct{ verdict, hop, scenario string }
 
 func readTruth(t *testing.T, path string) map[string]truthRow {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	rows, err := fixtures.ReadTruth(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]truthRow{}
-	for _, r := range recs[1:] {
-		out[r[0]] = truthRow{r[1], r[2], r[3]}
+	for _, r := range rows {
+		out[r.OrderID] = truthRow{r.Verdict, r.MissingHop, r.Scenario}
 	}
 	return out
 }

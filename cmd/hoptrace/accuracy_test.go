@@ -3,15 +3,15 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hoptrace/hoptrace/fixtures"
 )
 
 // testEnv runs Main with buffers instead of the terminal.
@@ -31,25 +31,16 @@ func run(t testing.TB, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-// truth reads a generator's truth.csv: order_id -> verdict (and missing_hop).
+// readTruth reads a generator's truth.csv: order_id -> verdict and missing hop.
 func readTruth(t testing.TB, path string) map[string][2]string {
 	t.Helper()
-	f, err := os.Open(path)
+	rows, err := fixtures.ReadTruth(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h] = i
-	}
-	out := map[string][2]string{}
-	for _, r := range rows[1:] {
-		out[r[col["order_id"]]] = [2]string{r[col["verdict"]], r[col["missing_hop"]]}
+	out := make(map[string][2]string, len(rows))
+	for _, r := range rows {
+		out[r.OrderID] = [2]string{r.Verdict, r.MissingHop}
 	}
 	return out
 }
