@@ -224,15 +224,13 @@ func startProgress(e *env, disabled bool, opt *correlate.Options) func() {
 			}
 			bar = progressbar.NewOptions64(-1,
 				progressbar.OptionSetWriter(e.Stderr),
-				progressbar.OptionSetDescription("reading evidence"),
-				progressbar.OptionShowCount(),
-				progressbar.OptionSetItsString("events"),
-				progressbar.OptionShowIts(),
+				progressbar.OptionSetElapsedTime(true),
 				progressbar.OptionThrottle(100*time.Millisecond),
 				progressbar.OptionClearOnFinish(),
 				progressbar.OptionSpinnerType(14),
 			)
 		}
+		bar.Describe(fmt.Sprintf("reading evidence: %d events", n))
 		_ = bar.Set64(n)
 	}
 	return func() {
