@@ -202,7 +202,7 @@ func (w *world) classify(c *Case, f *facts, lean bool) {
 		if f.consumerSide() {
 			e := first(append(append(append([]*ingest.Event{}, f.delivered...), f.grants...), f.grantFail...))
 			if e == nil {
-				e = first(append(append([]*ingest.Event{}, f.consumedOK...), f.dlq...))
+				e = first(append(append(append(append([]*ingest.Event{}, f.consumedOK...), f.consumedFail...), f.dlq...), f.grantSkip...))
 			}
 			ev(e)
 			c.At, c.Where = e.Time, e.Host
