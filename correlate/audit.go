@@ -331,14 +331,14 @@ type skewEstimate struct {
 // broker stored and delivered the message) do not pass for a clock error. Per case, order() still keeps every
 // delivery after its send.
 func estimateSkew(st *store) skewEstimate {
-	sent := map[sym]int64{}
+	sent := make([]int64, len(st.syms.s)) // msgId symbol -> earliest send time (0 = none)
 	producers := map[string]bool{}
 	for i := 0; i < st.len(); i++ {
 		r := st.rec(i)
 		hop := ingest.Hop(r.hop)
 		if (hop == ingest.HopSent && ingest.Status(r.status) == ingest.StatusOK) || (hop == ingest.HopStored && ingest.Origin(r.origin) == ingest.OriginTrace) {
 			if r.msg != 0 && r.time != 0 {
-				if t, ok := sent[r.msg]; !ok || r.time < t {
+				if t := sent[r.msg]; t == 0 || r.time < t {
 					sent[r.msg] = r.time
 				}
 			}
@@ -357,7 +357,7 @@ func estimateSkew(st *store) skewEstimate {
 		if h == "" || producers[h] {
 			continue
 		}
-		if s, ok := sent[r.msg]; ok {
+		if s := sent[r.msg]; s != 0 {
 			gaps[h] = append(gaps[h], r.time-s)
 		}
 	}

@@ -48,7 +48,7 @@ type world struct {
 	// places numbers the (broker, topic) pairs, so positions are small map keys.
 	places map[[2]string]uint32
 	// delivered: messages some consumer received (a delivery or a consume result).
-	delivered map[sym]bool
+	delivered []bool // by symbol
 }
 
 // place numbers a (broker, topic) pair; only newWorld calls it (classify only reads w.places).
@@ -91,7 +91,7 @@ func newWorld(s *store, from, to, grace int64) *world {
 		offsetMsgsMore: map[sym][]placed{},
 		progress:       map[queueKey]progressFact{},
 		places:         map[[2]string]uint32{},
-		delivered:      map[sym]bool{},
+		delivered:      make([]bool, len(s.syms.s)),
 	}
 	for i := 0; i < s.len(); i++ {
 		r := s.rec(i)

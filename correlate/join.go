@@ -141,7 +141,7 @@ func join(s *store) joined {
 	}
 
 	res := joined{caseOf: make([]int32, s.len()), refused: j.refused}
-	rootCase := map[int32]int32{}
+	rootCase := make([]int32, len(j.parent)) // root node -> case index + 1 (0 = no case yet)
 	for i := 0; i < s.len(); i++ {
 		r := s.rec(i)
 		res.caseOf[i] = noNode
@@ -173,10 +173,10 @@ func join(s *store) joined {
 			continue
 		}
 		root := j.find(node)
-		c, ok := rootCase[root]
-		if !ok {
+		c := rootCase[root] - 1
+		if c < 0 {
 			c = int32(len(res.sizes))
-			rootCase[root] = c
+			rootCase[root] = c + 1
 			res.sizes = append(res.sizes, 0)
 		}
 		res.caseOf[i] = c
