@@ -91,17 +91,16 @@ func runAudit(ctx context.Context, e *env, o *auditOptions) error {
 		return err
 	}
 	stop := startProgress(e, o.NoProgress, &opt)
-	a, err := correlate.Run(ctx, src, opt)
+	a, readErr := correlate.Run(ctx, src, opt)
 	stop()
-	if err != nil {
+	if readErr != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted: %w", ctx.Err())
 		}
 		if a == nil {
-			return err
+			return readErr
 		}
-		// Some inputs could not be read: report what could be, then fail with the reason.
-		defer func() { fmt.Fprintf(e.Stderr, "warning: %v\n", err) }()
+		// Some evidence could not be read: report what could be, then fail with the reason (exit 2).
 	}
 	if err := writeTo(e, o.Output, func(w io.Writer) error {
 		return report.WriteAudit(w, a, report.AuditOptions{Format: o.Format, Only: only, Colour: o.Output == "" && e.colour()})
@@ -114,6 +113,9 @@ func runAudit(ctx context.Context, e *env, o *auditOptions) error {
 			return err
 		}
 		fmt.Fprintf(e.Stderr, "remediation: %d owed orders written to %s (dry run: nothing was granted)\n", n, o.Remediate)
+	}
+	if readErr != nil {
+		return fmt.Errorf("some evidence could not be read, the verdicts above are based on the rest: %w", readErr)
 	}
 	if hasUnreadable(a.Stats) {
 		return fmt.Errorf("some inputs could not be read (see the INPUTS section); the verdicts above are based on the rest")

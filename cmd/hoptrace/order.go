@@ -73,12 +73,9 @@ func runOrder(ctx context.Context, e *env, o *orderOptions) error {
 	if err != nil {
 		return err
 	}
-	a, err := correlate.Run(ctx, src, opt)
-	if err != nil && (a == nil || ctx.Err() != nil) {
-		return err
-	}
-	if err != nil {
-		fmt.Fprintf(e.Stderr, "warning: %v\n", err)
+	a, readErr := correlate.Run(ctx, src, opt)
+	if readErr != nil && (a == nil || ctx.Err() != nil) {
+		return readErr
 	}
 	c := a.Find(o.ID)
 	if c == nil {
@@ -98,7 +95,13 @@ func runOrder(ctx context.Context, e *env, o *orderOptions) error {
 			fmt.Fprintf(e.Stderr, "warning: raw evidence lines: %v\n", err)
 		}
 	}
-	return writeTo(e, "", func(w io.Writer) error {
+	if err := writeTo(e, "", func(w io.Writer) error {
 		return report.WriteOrder(w, c, report.OrderOptions{Format: o.Format, Colour: e.colour(), Raw: raw})
-	})
+	}); err != nil {
+		return err
+	}
+	if readErr != nil {
+		return fmt.Errorf("some evidence could not be read, the verdict above is based on the rest: %w", readErr)
+	}
+	return nil
 }
