@@ -139,9 +139,11 @@ func writeAuditHTML(w io.Writer, a *correlate.Audit, opt AuditOptions) error {
 	p := htmlPage{A: a, Total: len(a.Cases), OK: a.Counts[correlate.OK], InFlight: a.Counts[correlate.InFlight],
 		Broken: a.BrokenCount(), Only: opt.Only}
 	p.BrokenRate = rate(p.Broken, p.Total)
+	// Bars are scaled to the largest verdict other than ok, so a few broken orders stay visible next to a
+	// million ok ones; the ok bar is capped at full width and says so.
 	maxN := 1
 	for _, v := range correlate.Verdicts() {
-		if a.Counts[v] > maxN {
+		if v != correlate.OK && a.Counts[v] > maxN {
 			maxN = a.Counts[v]
 		}
 	}
@@ -151,8 +153,12 @@ func writeAuditHTML(w io.Writer, a *correlate.Audit, opt AuditOptions) error {
 		if n == 0 {
 			continue
 		}
-		p.Bars = append(p.Bars, htmlBar{Label: string(v), Count: n, Rate: rate(n, p.Total),
-			Width: 600 * float64(n) / float64(maxN), Colour: verdictColour[v], Y: y})
+		b := htmlBar{Label: string(v), Count: n, Rate: rate(n, p.Total),
+			Width: 520 * float64(n) / float64(maxN), Colour: verdictColour[v], Y: y}
+		if b.Width > 520 {
+			b.Width, b.Rate = 520, b.Rate+", bar not to scale"
+		}
+		p.Bars = append(p.Bars, b)
 		y += 22
 	}
 	p.BarsHeight = y + 4
