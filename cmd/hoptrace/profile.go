@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -128,7 +129,11 @@ func writeCheckReport(w io.Writer, rep *logs.CheckReport) {
 			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 			for _, l := range f.Matched {
 				ev := l.Event
-				fmt.Fprintf(tw, "  %d\t%s\t%s/%s\t%s\n", l.Line, ev.Rule, ev.Hop, ev.Status, logs.EventIDs(ev))
+				when := "no time"
+				if ev.Time != 0 {
+					when = time.Unix(0, ev.Time).UTC().Format("2006-01-02 15:04:05.000Z")
+				}
+				fmt.Fprintf(tw, "  %d\t%s\t%s\t%s/%s\t%s\n", l.Line, when, ev.Rule, ev.Hop, ev.Status, logs.EventIDs(ev))
 			}
 			tw.Flush()
 		}

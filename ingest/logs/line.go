@@ -121,8 +121,45 @@ type textHeader struct {
 }
 
 // parseLeadStamp reads the time stamp a text line starts with, bare or in brackets ("[2026-11-23 10:00:00,200]",
-// log4j's "[%d]"). n is how many bytes it took, brackets included.
+// log4j's "[%d]"), also after a leading level ("INFO 2026-11-23 ...", "[WARN] 2026-11-23 ..."). n is how many
+// bytes it took, brackets and level included.
 func parseLeadStamp(line []byte, loc *time.Location) (ns int64, n int, ok bool) {
+	if ns, n, ok = parseBareOrBracketed(line, loc); ok {
+		return ns, n, ok
+	}
+	if _, skip := leadingLevel(line); skip > 0 {
+		if ns, n, ok = parseBareOrBracketed(line[skip:], loc); ok {
+			return ns, skip + n, true
+		}
+	}
+	return 0, 0, false
+}
+
+// leadingLevel recognises a level word at the start of a line, bare or bracketed, and returns it and how many
+// bytes (with the spaces after it) to skip.
+func leadingLevel(line []byte) (level []byte, skip int) {
+	w := line
+	bracket := len(w) > 0 && w[0] == '['
+	if bracket {
+		end := bytes.IndexByte(w, ']')
+		if end < 0 || end > 12 {
+			return nil, 0
+		}
+		level, skip = bytes.TrimSpace(w[1:end]), end+1
+	} else {
+		skip = wordEnd(w)
+		level = w[:skip]
+	}
+	if !isLevel(level) {
+		return nil, 0
+	}
+	for skip < len(line) && (line[skip] == ' ' || line[skip] == '\t') {
+		skip++
+	}
+	return level, skip
+}
+
+func parseBareOrBracketed(line []byte, loc *time.Location) (ns int64, n int, ok bool) {
 	if len(line) > 1 && line[0] == '[' {
 		ns, n, ok = parseStamp(line[1:], loc)
 		if !ok || 1+n >= len(line) || line[1+n] != ']' {
@@ -141,12 +178,19 @@ func parseTextLine(line []byte, loc *time.Location) (h textHeader, ok bool) {
 	if !ok {
 		return h, false
 	}
+	if lv, skip := leadingLevel(line); skip > 0 && skip <= n {
+		h.level = lv
+	}
+	return headerAfterStamp(h, ns, line[n:]), true
+}
+
+// headerAfterStamp reads level, thread, logger and message from what follows a line's time stamp.
+func headerAfterStamp(h textHeader, ns int64, rest []byte) textHeader {
 	h.time = ns
-	rest := line[n:]
 	for k := 0; k < 3; k++ {
 		rest = trimLeftSpace(rest)
 		if len(rest) == 0 {
-			return h, true
+			return h
 		}
 		if rest[0] == '[' {
 			end := bytes.IndexByte(rest, ']')
@@ -183,7 +227,7 @@ func parseTextLine(line []byte, loc *time.Location) (h textHeader, ok bool) {
 	} else {
 		h.msg = rest
 	}
-	return h, true
+	return h
 }
 
 // looksLogger says whether w, the text before a ": ", is a logger name (c.h.rp.GrantService, BonusListener)

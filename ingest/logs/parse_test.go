@@ -106,6 +106,9 @@ func TestParseTextLine(t *testing.T) {
 		{"[2026-11-23 10:00:00,200] [INFO ] BonusListener: got message id=7f keys=A100", "INFO", "", "BonusListener", "got message id=7f keys=A100"},
 		{"[2026-11-23T10:00:00.200Z] [ERROR] [worker-3] c.x.Bonus: failed: pool exhausted", "ERROR", "worker-3", "c.x.Bonus", "failed: pool exhausted"},
 		{"2026-11-23 10:00:00.200 INFO ratio: 3 of 4 done", "INFO", "", "", "ratio: 3 of 4 done"},
+		// Level first.
+		{"INFO 2026-11-23 10:00:00,123 order 77 paid", "INFO", "", "", "order 77 paid"},
+		{"[WARN] 2026-11-23T10:00:00Z [main] c.x.Pay - order 78 paid", "WARN", "main", "c.x.Pay", "order 78 paid"},
 	}
 	for _, tt := range tests {
 		h, ok := parseTextLine([]byte(tt.in), nil)

@@ -67,6 +67,14 @@ type SourceSpec struct {
 	Timezone string   // zone of stamps that carry none ("" = the caller's, see Options.TZ)
 	Rules    []*Rule
 
+	// Text lines whose stamp is not one hoptrace knows, or not at the line start: TimeRegex finds it (its group
+	// named "time", else its first group, else the whole match) and TimeLayout (a Go reference layout such as
+	// "02/Jan/2006:15:04:05 -0700") parses it; without a layout the built-in stamp formats are tried. What follows
+	// the match is read as "[LEVEL] [thread] [logger -] message".
+	TimeRegex, TimeLayout string
+	timeRe                *regexp.Regexp
+	timeGrp               int
+
 	// Field names for JSON and logfmt: the first one present wins.
 	TimeFields, MessageFields, LevelFields []string
 	HostField                              string // field holding the host, or ""
@@ -399,6 +407,22 @@ func (l *loader) source(n *yaml.Node) (*SourceSpec, error) {
 			}
 		case "host":
 			err = l.host(s, v)
+		case "time_regex":
+			s.TimeRegex, err = l.scalar(v, "time_regex")
+			if err == nil {
+				re, rerr := regexp.Compile(s.TimeRegex)
+				if rerr != nil {
+					return l.errf(v, "bad time_regex %q: %v", s.TimeRegex, rerr)
+				}
+				s.timeRe, s.timeGrp = re, 0
+				if i := re.SubexpIndex("time"); i > 0 {
+					s.timeGrp = i
+				} else if re.NumSubexp() > 0 {
+					s.timeGrp = 1
+				}
+			}
+		case "time_layout":
+			s.TimeLayout, err = l.scalar(v, "time_layout")
 		case "time_field":
 			s.TimeFields, err = l.strings(v, "time_field")
 		case "message_field":
@@ -408,7 +432,7 @@ func (l *loader) source(n *yaml.Node) (*SourceSpec, error) {
 		case "rules":
 			rulesNode = v
 		default:
-			return l.errf(k, "unknown key %q (want name, paths, format, timezone, host, time_field, message_field, level_field, rules)", k.Value)
+			return l.errf(k, "unknown key %q (want name, paths, format, timezone, host, time_regex, time_layout, time_field, message_field, level_field, rules)", k.Value)
 		}
 		return err
 	})
@@ -417,6 +441,9 @@ func (l *loader) source(n *yaml.Node) (*SourceSpec, error) {
 	}
 	if s.Name == "" {
 		return nil, l.errf(n, "source without a name: (name it after the service, e.g. name: order-service)")
+	}
+	if s.TimeLayout != "" && s.timeRe == nil {
+		return nil, l.errf(n, "time_layout needs a time_regex that finds the stamp in the line")
 	}
 	if len(s.TimeFields) == 0 {
 		s.TimeFields = []string{"@timestamp", "timestamp", "time", "ts"}

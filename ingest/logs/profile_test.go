@@ -1,11 +1,13 @@
 package logs
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hoptrace/hoptrace/ingest"
 )
@@ -48,6 +50,7 @@ func TestProfileErrors(t *testing.T) {
 		{"bad-host.yaml", `line 4: source "order-service": host.from_path: the regex needs a named group (?P<host>...)`},
 		{"dup-rule.yaml", `line 8: source "order-service": rule "paid": name used twice in this source (first on line 5)`},
 		{"empty.yaml", `empty profile`},
+		{"layout-no-regex.yaml", `line 3: source "web": time_layout needs a time_regex`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -181,5 +184,34 @@ func TestGlob(t *testing.T) {
 		if got := re.MatchString(tt.path); got != tt.want {
 			t.Errorf("glob %q on %q = %v, want %v", tt.glob, tt.path, got, tt.want)
 		}
+	}
+}
+
+// TestCustomStamp reads text lines whose stamp no built-in format knows (nginx's), through time_regex and
+// time_layout; a line without the stamp is malformed, not silently mistimed.
+func TestCustomStamp(t *testing.T) {
+	prof, err := Load(filepath.Join("testdata", "custom-stamp", "profile.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := NewSource([]string{filepath.Join("testdata", "custom-stamp", "web.log")}, Options{Profile: prof})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := src.Read(context.Background(), func(b []ingest.Event) error {
+		for _, e := range b {
+			got = append(got, e.OrderID+"@"+time.Unix(0, e.Time).UTC().Format(time.RFC3339))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"77@2026-11-23T02:00:00Z", "78@2026-11-23T02:00:01Z"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if st := src.Stats()[0]; st.Malformed != 1 || st.Matched != 2 {
+		t.Errorf("stats %+v", st)
 	}
 }

@@ -310,6 +310,31 @@ func (fr *fileReader) unmatched(lineNo int64, line []byte) {
 	}
 }
 
+// stamp finds a text line's time stamp: with the source's time_regex (and time_layout) when it has one, else
+// at the line start in a built-in format. end is where the rest of the header begins.
+func (fr *fileReader) stamp(line []byte) (ns int64, end int, ok bool) {
+	spec := fr.spec
+	if spec == nil || spec.timeRe == nil {
+		return parseLeadStamp(line, fr.loc)
+	}
+	m := spec.timeRe.FindSubmatchIndex(line)
+	if m == nil || m[2*spec.timeGrp] < 0 {
+		return 0, 0, false
+	}
+	v := line[m[2*spec.timeGrp]:m[2*spec.timeGrp+1]]
+	if spec.TimeLayout != "" {
+		t, err := time.ParseInLocation(spec.TimeLayout, string(v), fr.loc)
+		if err != nil {
+			return 0, 0, false
+		}
+		return t.UnixNano(), m[1], true
+	}
+	if ns, ok = parseTimeValue(v, fr.loc); !ok {
+		return 0, 0, false
+	}
+	return ns, m[1], true
+}
+
 func (fr *fileReader) textLine(line []byte, lineNo, off int64, last bool) {
 	st := fr.st
 	if len(bytes.TrimSpace(line)) == 0 {
@@ -323,7 +348,7 @@ func (fr *fileReader) textLine(line []byte, lineNo, off int64, last bool) {
 	lits, maybe := fr.prefilter(line)
 	if !maybe {
 		// Cheap check only: a line that starts with a stamp is a record.
-		if _, _, ok := parseLeadStamp(line, fr.loc); !ok {
+		if _, _, ok := fr.stamp(line); !ok {
 			fr.inRecord = false
 			if last {
 				fr.malformed(lineNo, "truncated last line (no newline) without a timestamp")
@@ -336,7 +361,17 @@ func (fr *fileReader) textLine(line []byte, lineNo, off int64, last bool) {
 		fr.unmatched(lineNo, line)
 		return
 	}
-	h, ok := parseTextLine(line, fr.loc)
+	var h textHeader
+	ok := false
+	if fr.spec.timeRe != nil {
+		var ns int64
+		var end int
+		if ns, end, ok = fr.stamp(line); ok {
+			h = headerAfterStamp(h, ns, line[end:])
+		}
+	} else {
+		h, ok = parseTextLine(line, fr.loc)
+	}
 	if !ok {
 		fr.inRecord = false
 		fr.malformed(lineNo, "no timestamp at line start (and not a stack trace line): %s", clip(line))
