@@ -277,6 +277,10 @@ func nextKV(b []byte, i int) (p kvPair, next int, ok, bad bool) {
 		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
 			i++
 		}
+		// Java toString()s open a group before the first key: "SendResult [sendStatus=SEND_OK, ...".
+		for i < len(b) && (b[i] == '[' || b[i] == '(' || b[i] == '{') {
+			i++
+		}
 		start := i
 		for i < len(b) && isKeyByte(b[i]) {
 			i++
@@ -314,8 +318,15 @@ func nextKV(b []byte, i int) (p kvPair, next int, ok, bad bool) {
 			j++
 		}
 		v := b[i:j]
-		for len(v) > 0 && (v[len(v)-1] == ',' || v[len(v)-1] == ';') {
-			v = v[:len(v)-1]
+		// Drop the punctuation that ends a value in prose and in Java toString()s ("queueId=3],"), but keep a
+		// closing bracket the value itself opened ("tags=[a]").
+		for len(v) > 0 {
+			c := v[len(v)-1]
+			if c == ',' || c == ';' || (c == ']' && bytes.IndexByte(v, '[') < 0) || (c == ')' && bytes.IndexByte(v, '(') < 0) || (c == '}' && bytes.IndexByte(v, '{') < 0) {
+				v = v[:len(v)-1]
+				continue
+			}
+			break
 		}
 		p.val = v
 		return p, j, true, false

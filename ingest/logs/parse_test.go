@@ -138,6 +138,10 @@ func TestNextKV(t *testing.T) {
 		{`empty= next=1`, `empty=|next=1`, false},
 		{`cut="no end`, `cut=no end`, true},
 		{`no pairs at all`, ``, false},
+		// RocketMQ's SendResult.toString(), as Java producers log it.
+		{`SendResult [sendStatus=SEND_OK, msgId=7F01, offsetMsgId=0A0B, messageQueue=MessageQueue [topic=pay-success, brokerName=broker-a, queueId=3], queueOffset=10234]`,
+			`sendStatus=SEND_OK|msgId=7F01|offsetMsgId=0A0B|messageQueue=MessageQueue|topic=pay-success|brokerName=broker-a|queueId=3|queueOffset=10234`, false},
+		{`tags=[a] (x=1)`, `tags=[a]|x=1`, false},
 	}
 	for _, tt := range tests {
 		var got []string
