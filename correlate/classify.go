@@ -206,6 +206,11 @@ func (w *world) classify(c *Case, f *facts, lean bool) {
 			}
 			ev(e)
 			c.At, c.Where = e.Time, e.Host
+			if w.lastHop[ingest.HopPaid] == 0 {
+				// Not one payment in all the inputs: the payment log is missing, not this order's payment.
+				set(Unknown, Low, "no payment of any order is in the inputs: add the order service's logs to judge the consumer's evidence")
+				return
+			}
 			set(Orphan, High, "the consumer side saw this order but no payment for it is in the audited window (paid before --from, or a message nobody paid for)")
 			return
 		}

@@ -299,3 +299,12 @@ func TestReusedPositionIsNotASkipByItself(t *testing.T) {
 		t.Errorf("B, broker shows the group past it: %s (%s)", c.Verdict, c.Reason)
 	}
 }
+
+// TestNoPaymentLogsIsNotOrphans: given only the consumer's logs, orders are unknown (the payment log is missing),
+// not orphans.
+func TestNoPaymentLogsIsNotOrphans(t *testing.T) {
+	a := Correlate([]ingest.Event{ev(1, "delivered m=m1 k=A"), ev(1.01, "granted o=A g=RP1")}, nil, Options{})
+	if c := a.Find("A"); c.Verdict != Unknown || !strings.Contains(c.Reason, "order service's logs") {
+		t.Errorf("A: %s (%s)", c.Verdict, c.Reason)
+	}
+}
