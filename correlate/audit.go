@@ -28,6 +28,8 @@ type Options struct {
 	KeepEvents bool
 	// OnEvents, if set, is called after each batch with the running count of events read (for progress bars).
 	OnEvents func(n int64)
+	// OnStage, if set, is told when reading is done and the join and verdicts begin.
+	OnStage func(stage string)
 }
 
 // DefaultGrace is the grace period when Options.Grace is zero.
@@ -90,6 +92,9 @@ func Run(ctx context.Context, src ingest.Source, opt Options) (*Audit, error) {
 	})
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
+	}
+	if opt.OnStage != nil {
+		opt.OnStage(fmt.Sprintf("joining %d events into orders", n))
 	}
 	return correlate(st, src.Stats(), opt), err
 }

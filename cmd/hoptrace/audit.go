@@ -238,6 +238,12 @@ func startProgress(e *env, disabled bool, opt *correlate.Options) func() {
 		bar.Describe(fmt.Sprintf("reading evidence: %d events", n))
 		_ = bar.Set64(n)
 	}
+	opt.OnStage = func(stage string) {
+		if bar != nil {
+			bar.Describe(stage)
+			_ = bar.Add64(1)
+		}
+	}
 	return func() {
 		if bar != nil {
 			_ = bar.Finish()
