@@ -40,6 +40,7 @@ type Stats struct {
 	Ignored   int64    // well-formed lines that no rule matched (noise), and continuation lines
 	Malformed int64    // lines that could not be parsed (bad JSON, truncated last line, bad trace record)
 	Events    int64    // events emitted (a line may yield more than one, a stack trace none)
+	BadFields int64    // values a rule found but could not use (a queue offset that is not a number): the event is kept without them
 	FirstTime int64    // earliest event time seen (Unix ns), 0 if none
 	LastTime  int64    // latest event time seen (Unix ns), 0 if none
 	Examples  []string // the first few malformed lines, as "path:line: what was wrong"
@@ -53,6 +54,14 @@ const MaxExamples = 5
 // AddMalformed counts one malformed line and keeps its description if there is room.
 func (s *Stats) AddMalformed(what string) {
 	s.Malformed++
+	if len(s.Examples) < MaxExamples {
+		s.Examples = append(s.Examples, what)
+	}
+}
+
+// AddBadField counts a value a rule extracted but could not use, keeping its description if there is room.
+func (s *Stats) AddBadField(what string) {
+	s.BadFields++
 	if len(s.Examples) < MaxExamples {
 		s.Examples = append(s.Examples, what)
 	}

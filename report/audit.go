@@ -134,8 +134,9 @@ type inputJSON struct {
 	Matched   int64    `json:"matched"`
 	Ignored   int64    `json:"ignored"`
 	Malformed int64    `json:"malformed"`
+	BadFields int64    `json:"bad_fields"`
 	Events    int64    `json:"events"`
-	Examples  []string `json:"malformed_examples,omitempty"`
+	Examples  []string `json:"problems,omitempty"`
 	Error     string   `json:"error,omitempty"`
 	Skipped   string   `json:"skipped,omitempty"`
 }
@@ -171,7 +172,7 @@ func writeAuditJSON(w io.Writer, a *correlate.Audit, opt AuditOptions) error {
 		out.Skew = append(out.Skew, skewJSON{s.Host, ms(s.Behind), s.Applied})
 	}
 	for _, s := range a.Stats {
-		out.Inputs = append(out.Inputs, inputJSON{s.Path, s.Format, s.Bytes, s.Lines, s.Matched, s.Ignored, s.Malformed, s.Events, s.Examples, s.Err, s.Skipped})
+		out.Inputs = append(out.Inputs, inputJSON{s.Path, s.Format, s.Bytes, s.Lines, s.Matched, s.Ignored, s.Malformed, s.BadFields, s.Events, s.Examples, s.Err, s.Skipped})
 	}
 	for _, c := range a.Cases {
 		if opt.Only.Match(c) {
@@ -270,7 +271,10 @@ func writeAuditText(w io.Writer, a *correlate.Audit, opt AuditOptions) error {
 			p.f("  skipped: %s: %s\n", s.Path, s.Skipped)
 		}
 		for _, ex := range s.Examples {
-			p.f("  malformed: %s\n", ex)
+			p.f("  problem: %s\n", ex)
+		}
+		if s.BadFields > 0 {
+			p.f("  %s: %d values a rule found could not be used (see the problems above; the events were kept without them)\n", s.Path, s.BadFields)
 		}
 	}
 	if a.Unattached > 0 {

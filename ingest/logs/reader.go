@@ -303,6 +303,11 @@ func (fr *fileReader) malformed(lineNo int64, format string, args ...any) {
 	fr.st.AddMalformed(fmt.Sprintf("%s:%d: ", fr.f.name, lineNo) + fmt.Sprintf(format, args...))
 }
 
+// badField notes a value a rule extracted but could not use; the event is kept without it.
+func (fr *fileReader) badField(lineNo int64, field string, v []byte) {
+	fr.st.AddBadField(fmt.Sprintf("%s:%d: %s: %s is not a number (event kept without it; check the profile's extractor)", fr.f.name, lineNo, field, clip(v)))
+}
+
 func (fr *fileReader) unmatched(lineNo int64, line []byte) {
 	fr.st.Ignored++
 	if fr.obs != nil {
@@ -648,10 +653,14 @@ func (fr *fileReader) event(r *Rule, rec *record, lineNo, off int64) ingest.Even
 		case fQueueID:
 			if n, err := strconv.ParseInt(string(v), 10, 32); err == nil {
 				ev.QueueID = int32(n)
+			} else {
+				fr.badField(lineNo, "queue_id", v)
 			}
 		case fQueueOffset:
 			if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
 				ev.QueueOffset = n
+			} else {
+				fr.badField(lineNo, "queue_offset", v)
 			}
 		case fGroup:
 			ev.Group = in.Bytes(v)
@@ -664,6 +673,8 @@ func (fr *fileReader) event(r *Rule, rec *record, lineNo, off int64) ingest.Even
 		case fRetry:
 			if n, err := strconv.ParseInt(string(v), 10, 32); err == nil {
 				ev.Retry = int32(n)
+			} else {
+				fr.badField(lineNo, "retry", v)
 			}
 		case fGrantID:
 			if !placeholder(v) {

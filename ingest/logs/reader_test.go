@@ -334,3 +334,29 @@ func TestCheck(t *testing.T) {
 		t.Errorf("EventIDs = %q", got)
 	}
 }
+
+// TestBadFieldValue: a value a rule finds but cannot use (a queue offset that is not a number) is counted and
+// described, and the event is kept without it.
+func TestBadFieldValue(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "order-1.log")
+	line := "2026-11-23 08:15:02.131 INFO  [main] c.h.order.PaySuccessProducer - send pay-success ok orderId=42 key=42 msgId=AB status=SEND_OK broker=broker-a queueId=3 queueOffset=ten\n"
+	if err := os.WriteFile(p, []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := NewSource([]string{p}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []ingest.Event
+	if err := src.Read(context.Background(), func(b []ingest.Event) error { evs = append(evs, b...); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	st := src.Stats()[0]
+	if len(evs) != 1 || evs[0].QueueID != 3 || evs[0].QueueOffset != -1 || st.BadFields != 1 || st.Matched != 1 {
+		t.Fatalf("events %+v, stats %+v", evs, st)
+	}
+	if len(st.Examples) != 1 || !strings.Contains(st.Examples[0], `order-1.log:1: queue_offset: "ten" is not a number`) {
+		t.Errorf("examples %q", st.Examples)
+	}
+}
