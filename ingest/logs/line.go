@@ -233,7 +233,7 @@ func headerAfterStamp(h textHeader, ns int64, rest []byte) textHeader {
 // looksLogger says whether w, the text before a ": ", is a logger name (c.h.rp.GrantService, BonusListener)
 // rather than the first word of a message ("ratio: 3 of 4").
 func looksLogger(w []byte) bool {
-	if bytes.IndexAny(w, " =\t") >= 0 {
+	if bytes.ContainsAny(w, " =\t") {
 		return false
 	}
 	return bytes.IndexByte(w, '.') >= 0 || (w[0] >= 'A' && w[0] <= 'Z')

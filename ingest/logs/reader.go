@@ -42,7 +42,6 @@ type fileReader struct {
 	scanner  jsonScanner
 	vals     [][]byte
 	inRecord bool // the previous text line was a record or one of its continuation lines
-	tz       *time.Location
 }
 
 func (s *Source) newFileReader(idx int, st *ingest.Stats, flush func([]ingest.Event) error) *fileReader {

@@ -44,15 +44,14 @@ func ReadRefs(refs []ingest.Ref) (map[ingest.Ref]string, error) {
 // refCursor walks one file forward line by line, remembering the line it read last so that it can be handed
 // out again.
 type refCursor struct {
-	path     string
-	f        *os.File
-	lr       lineReader
-	plain    bool  // not gzip: Seek works
-	pos      int64 // offset of the next unread byte
-	held     []byte
-	heldOff  int64
-	heldOK   bool
-	heldTerm bool
+	path    string
+	f       *os.File
+	lr      lineReader
+	plain   bool  // not gzip: Seek works
+	pos     int64 // offset of the next unread byte
+	held    []byte
+	heldOff int64
+	heldOK  bool
 }
 
 func openRefCursor(path string) (*refCursor, error) {
