@@ -144,17 +144,38 @@ func (f *facts) consumerSide() bool {
 
 // distinctGrants counts grants by red-packet ID; grants without an ID count by themselves. It returns the
 // count and whether every grant carried an ID.
+//
+// Grants without an ID cannot be told apart from one grant logged twice (two rules matching two lines of the
+// same grant): those on one host within a second of each other count once.
 func (f *facts) distinctGrants() (int, bool) {
 	var ids []string
-	anon := 0
+	var anon []*ingest.Event
 	for _, g := range f.grants {
-		if g.GrantID == "" {
-			anon++
-		} else if !contains(ids, g.GrantID) {
-			ids = append(ids, g.GrantID)
+		if g.GrantID != "" {
+			if !contains(ids, g.GrantID) {
+				ids = append(ids, g.GrantID)
+			}
+			continue
+		}
+		dup := false
+		for _, a := range anon {
+			if a.Host == g.Host && abs(a.Time-g.Time) <= int64(time.Second) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			anon = append(anon, g)
 		}
 	}
-	return len(ids) + anon, anon == 0
+	return len(ids) + len(anon), len(anon) == 0
+}
+
+func abs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 func contains(list []string, s string) bool {

@@ -233,11 +233,11 @@ func (w *world) classify(c *Case, f *facts, lean bool) {
 		}
 		g := last(f.grants)
 		c.At, c.Where = g.Time, g.Host
-		conf := High
+		conf, reason := High, fmt.Sprintf("the red packet was granted %d times for one payment", n)
 		if !withIDs {
-			conf = Low
+			conf, reason = Low, reason+" (the grant lines carry no red-packet ID: give the profile a grant_id to tell two grants from one logged twice)"
 		}
-		set(DuplicateGrant, conf, fmt.Sprintf("the red packet was granted %d times for one payment", n))
+		set(DuplicateGrant, conf, reason)
 		return
 	} else if n == 1 {
 		g := first(f.grants)

@@ -308,3 +308,18 @@ func TestNoPaymentLogsIsNotOrphans(t *testing.T) {
 		t.Errorf("A: %s (%s)", c.Verdict, c.Reason)
 	}
 }
+
+// TestGrantsWithoutIDs: without red-packet IDs, two grant lines of one grant (same host, same moment) are one
+// grant; two grants a redelivery apart are a duplicate, with low confidence.
+func TestGrantsWithoutIDs(t *testing.T) {
+	base := []ingest.Event{ev(10, "paid o=A"), ev(10.01, "sent o=A k=A m=m1"), ev(10.02, "delivered m=m1 k=A h=rp-1")}
+	once := append(append(background(), base...), ev(10.03, "granted o=A h=rp-1"), ev(10.04, "granted o=A h=rp-1"))
+	if c := Correlate(once, nil, Options{}).Find("A"); c.Verdict != OK {
+		t.Errorf("one grant logged twice: %s (%s)", c.Verdict, c.Reason)
+	}
+	twice := append(append(background(), base...), ev(10.03, "granted o=A h=rp-1"),
+		ev(40, "delivered m=m1 k=A r=1 h=rp-2"), ev(40.01, "granted o=A h=rp-2"))
+	if c := Correlate(twice, nil, Options{}).Find("A"); c.Verdict != DuplicateGrant || c.Confidence != Low {
+		t.Errorf("two grants: %s %s (%s)", c.Verdict, c.Confidence, c.Reason)
+	}
+}
