@@ -149,17 +149,19 @@ func (f *facts) consumerSide() bool {
 // same grant): those on one host within a second of each other count once.
 func (f *facts) distinctGrants() (int, bool) {
 	var ids []string
+	for _, g := range f.grants {
+		if g.GrantID != "" && !contains(ids, g.GrantID) {
+			ids = append(ids, g.GrantID)
+		}
+	}
 	var anon []*ingest.Event
 	for _, g := range f.grants {
 		if g.GrantID != "" {
-			if !contains(ids, g.GrantID) {
-				ids = append(ids, g.GrantID)
-			}
 			continue
 		}
 		dup := false
-		for _, a := range anon {
-			if a.Host == g.Host && abs(a.Time-g.Time) <= int64(time.Second) {
+		for _, o := range f.grants { // the same moment as an identified grant, or as an earlier anonymous one
+			if o != g && (o.GrantID != "" || contains1(anon, o)) && o.Host == g.Host && abs(o.Time-g.Time) <= int64(time.Second) {
 				dup = true
 				break
 			}
@@ -169,6 +171,15 @@ func (f *facts) distinctGrants() (int, bool) {
 		}
 	}
 	return len(ids) + len(anon), len(anon) == 0
+}
+
+func contains1(list []*ingest.Event, e *ingest.Event) bool {
+	for _, x := range list {
+		if x == e {
+			return true
+		}
+	}
+	return false
 }
 
 func abs(x int64) int64 {

@@ -317,6 +317,10 @@ func TestGrantsWithoutIDs(t *testing.T) {
 	if c := Correlate(once, nil, Options{}).Find("A"); c.Verdict != OK {
 		t.Errorf("one grant logged twice: %s (%s)", c.Verdict, c.Reason)
 	}
+	mixed := append(append(background(), base...), ev(10.03, "granted o=A g=RP1 h=rp-1"), ev(10.04, "granted o=A h=rp-1"))
+	if c := Correlate(mixed, nil, Options{}).Find("A"); c.Verdict != OK {
+		t.Errorf("one grant, logged with and without its ID: %s (%s)", c.Verdict, c.Reason)
+	}
 	twice := append(append(background(), base...), ev(10.03, "granted o=A h=rp-1"),
 		ev(40, "delivered m=m1 k=A r=1 h=rp-2"), ev(40.01, "granted o=A h=rp-2"))
 	if c := Correlate(twice, nil, Options{}).Find("A"); c.Verdict != DuplicateGrant || c.Confidence != Low {
