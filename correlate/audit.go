@@ -72,7 +72,13 @@ const maxSkew = 5 * time.Minute
 // Run reads every event of src and correlates them. Events are stored compactly as they arrive, so memory
 // grows with the identifiers and hops of the window, not with the lines read.
 func Run(ctx context.Context, src ingest.Source, opt Options) (*Audit, error) {
-	st := newStore(1 << 16)
+	// Size the symbol table once: a day's logs hold roughly one distinct identifier per 700 bytes (order IDs,
+	// msgIds, offsetMsgIds). Growing a map of millions of strings rehashes it a dozen times.
+	hint := 1 << 16
+	if z, ok := src.(ingest.Sizer); ok {
+		hint = max(hint, int(min(z.SizeHint()/700, 1<<26)))
+	}
+	st := newStore(hint)
 	var n int64
 	err := src.Read(ctx, func(batch []ingest.Event) error {
 		if err := ctx.Err(); err != nil {

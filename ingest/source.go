@@ -29,6 +29,12 @@ type Recycler interface {
 	Recycle(batch []Event)
 }
 
+// Sizer is implemented by sources that can tell, before reading, about how many bytes of evidence they hold
+// (decompressed, estimated). Callers use it to size their tables once instead of growing them. Optional.
+type Sizer interface {
+	SizeHint() int64
+}
+
 // Stats is the accounting of one input: every line (record) read ends up in exactly one of Matched, Ignored or
 // Malformed.
 type Stats struct {

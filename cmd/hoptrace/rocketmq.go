@@ -116,6 +116,14 @@ func (s *withBroker) Read(ctx context.Context, emit func([]ingest.Event) error) 
 	return errors.Join(logErr, live.Read(ctx, emit))
 }
 
+// SizeHint is the log source's (the broker's traces are not known in advance).
+func (s *withBroker) SizeHint() int64 {
+	if z, ok := s.logs.(ingest.Sizer); ok {
+		return z.SizeHint()
+	}
+	return 0
+}
+
 // Recycle passes batches back to the log source, which reuses them.
 func (s *withBroker) Recycle(b []ingest.Event) {
 	if r, ok := s.logs.(ingest.Recycler); ok {
