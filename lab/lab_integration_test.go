@@ -1,14 +1,10 @@
 package lab_test
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -105,8 +101,9 @@ func TestLabEndToEnd(t *testing.T) {
 	})
 
 	t.Run("order with broker lookups", func(t *testing.T) {
-		for id, want := range truth {
-			if want.verdict != "lost_in_broker" {
+		for _, want := range truth {
+			id := want.OrderID
+			if want.Verdict != "lost_in_broker" {
 				continue
 			}
 			outp := runHoptrace(t, root, hoptrace, append([]string{"order", id, filepath.Join(out, "logs"), "--grace", "10s", "--format", "json"}, broker...)...)
@@ -159,79 +156,31 @@ func readEnv(t *testing.T, path string) map[string]string {
 	return env
 }
 
-type truthRow struct{ verdict, hop, scenario string }
-
-func readTruth(t *testing.T, path string) map[string]truthRow {
+func readTruth(t *testing.T, path string) []fixtures.TruthRow {
 	t.Helper()
 	rows, err := fixtures.ReadTruth(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]truthRow{}
-	for _, r := range rows {
-		out[r.OrderID] = truthRow{r.Verdict, r.MissingHop, r.Scenario}
-	}
-	return out
+	return rows
 }
 
-type auditRow struct {
-	OrderID    string `json:"order_id"`
-	Verdict    string `json:"verdict"`
-	MissingHop string `json:"missing_hop"`
-	Confidence string `json:"confidence"`
-	Reason     string `json:"reason"`
-}
-
-func readAudit(t *testing.T, b []byte) map[string]auditRow {
+func readAudit(t *testing.T, b []byte) map[string]fixtures.Audited {
 	t.Helper()
-	out := map[string]auditRow{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var r auditRow
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("bad ndjson line %q: %v", sc.Text(), err)
-		}
-		out[r.OrderID] = r
+	got, err := fixtures.ReadAudit(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return got
 }
 
-// compare prints the confusion table (truth verdict x audited verdict) and fails on every order whose verdict
-// or missing hop differs from the truth.
-func compare(t *testing.T, truth map[string]truthRow, got map[string]auditRow, live bool) {
+// compare logs the confusion table (truth verdict x audited verdict) and fails when an order's verdict or missing
+// hop differs from the truth.
+func compare(t *testing.T, truth []fixtures.TruthRow, got map[string]fixtures.Audited, live bool) {
 	t.Helper()
-	table := map[[2]string]int{}
-	var wrong []string
-	for id, tr := range truth {
-		g, ok := got[id]
-		gv := g.Verdict
-		if !ok {
-			gv = "MISSING"
-		}
-		table[[2]string{tr.verdict, gv}]++
-		if gv != tr.verdict || g.MissingHop != tr.hop {
-			wrong = append(wrong, fmt.Sprintf("%s [%s]: want %s/%s, got %s/%s (%s): %s", id, tr.scenario, tr.verdict, tr.hop, gv, g.MissingHop, g.Confidence, g.Reason))
-		}
-	}
-	var cells [][2]string
-	for c := range table {
-		cells = append(cells, c)
-	}
-	sort.Slice(cells, func(i, j int) bool {
-		if cells[i][0] != cells[j][0] {
-			return cells[i][0] < cells[j][0]
-		}
-		return cells[i][1] < cells[j][1]
-	})
-	var b strings.Builder
-	fmt.Fprintf(&b, "%-18s %-18s %s\n", "truth", "audit", "orders")
-	for _, c := range cells {
-		fmt.Fprintf(&b, "%-18s %-18s %d\n", c[0], c[1], table[c])
-	}
-	t.Logf("confusion table (live broker facts: %v):\n%s", live, b.String())
-	sort.Strings(wrong)
-	for _, w := range wrong {
-		t.Errorf("%s", w)
+	wrong, table := fixtures.Compare(truth, got)
+	t.Logf("confusion table (live broker facts: %v):\n%s", live, table)
+	if wrong > 0 {
+		t.Errorf("%d of %d orders wrong", wrong, len(truth))
 	}
 }
