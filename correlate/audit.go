@@ -218,10 +218,17 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 
 // prepare joins the store and builds the world and the clock-skew estimate, noting skew in a.
 func prepare(st *store, a *Audit, from, to int64) (joined, *world, skewEstimate) {
-	j := join(st)
+	// The join, the world and the clock skew only read the store: build them at once.
+	var j joined
+	var w *world
+	var skew skewEstimate
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); w = newWorld(st, from, to, int64(a.Grace)) }()
+	go func() { defer wg.Done(); skew = estimateSkew(st) }()
+	j = join(st)
+	wg.Wait()
 	a.Unattached, a.Refused = j.unattached, j.refused
-	w := newWorld(st, from, to, int64(a.Grace))
-	skew := estimateSkew(st)
 	for h, d := range skew.behind {
 		s := HostSkew{Host: h, Behind: time.Duration(d), Applied: time.Duration(d) <= maxSkew}
 		if !s.Applied {
