@@ -41,7 +41,24 @@ type fileReader struct {
 	lits     litCache
 	scanner  jsonScanner
 	vals     [][]byte
-	inRecord bool // the previous text line was a record or one of its continuation lines
+	inRecord bool              // the previous text line was a record or one of its continuation lines
+	interned map[string]string // this reader's cache in front of the shared Interner: no lock per event
+}
+
+// intern returns the shared interned copy of b, through a cache of this reader's own (hosts, brokers, topics,
+// groups and results repeat on almost every line; the shared Interner's lock would be taken for each).
+func (fr *fileReader) intern(b []byte) string {
+	if s, ok := fr.interned[string(b)]; ok {
+		return s
+	}
+	s := fr.s.in.Bytes(b)
+	if fr.interned == nil {
+		fr.interned = map[string]string{}
+	}
+	if len(fr.interned) < 4096 { // low-cardinality values only; anything else goes straight to the Interner
+		fr.interned[s] = s
+	}
+	return s
 }
 
 func (s *Source) newFileReader(idx int, st *ingest.Stats, flush func([]ingest.Event) error) *fileReader {
@@ -595,7 +612,6 @@ func (r *Rule) matches(rec *record) bool {
 }
 
 func (fr *fileReader) event(r *Rule, rec *record, lineNo, off int64) ingest.Event {
-	in := fr.s.in
 	ev := ingest.NewEvent()
 	ev.Origin = ingest.OriginLog
 	ev.Hop = r.Hop
@@ -608,7 +624,7 @@ func (fr *fileReader) event(r *Rule, rec *record, lineNo, off int64) ingest.Even
 	ev.Host = fr.host
 	if fr.spec.hostSlot >= 0 {
 		if v := rec.vals[fr.spec.hostSlot]; len(v) > 0 {
-			ev.Host = in.Bytes(v)
+			ev.Host = fr.intern(v)
 		}
 	}
 	if sf := r.StatusFrom; sf != nil {
@@ -646,9 +662,9 @@ func (fr *fileReader) event(r *Rule, rec *record, lineNo, off int64) ingest.Even
 		case fOffsetMsgID:
 			ev.OffsetMsgID = normID(v)
 		case fBroker:
-			ev.Broker = in.Bytes(v)
+			ev.Broker = fr.intern(v)
 		case fTopic:
-			ev.Topic = in.Bytes(v)
+			ev.Topic = fr.intern(v)
 		case fQueueID:
 			if n, err := strconv.ParseInt(string(v), 10, 32); err == nil {
 				ev.QueueID = int32(n)
@@ -662,11 +678,11 @@ func (fr *fileReader) event(r *Rule, rec *record, lineNo, off int64) ingest.Even
 				fr.badField(lineNo, "queue_offset", v)
 			}
 		case fGroup:
-			ev.Group = in.Bytes(v)
+			ev.Group = fr.intern(v)
 		case fHost:
-			ev.Host = in.Bytes(v)
+			ev.Host = fr.intern(v)
 		case fResult:
-			ev.Result = in.Bytes(v)
+			ev.Result = fr.intern(v)
 		case fError:
 			ev.Error = string(v)
 		case fRetry:

@@ -254,16 +254,27 @@ const maxFields = 16
 type decoder struct {
 	in     *ingest.Interner
 	fields [maxFields][]byte
+	cache  map[string]string // this decoder's cache in front of in: no lock per field
 }
 
 func (d *decoder) str(b []byte) string {
 	if len(b) == 0 || string(b) == "null" {
 		return ""
 	}
-	if d.in != nil {
-		return d.in.Bytes(b)
+	if d.in == nil {
+		return string(b)
 	}
-	return string(b)
+	if v, ok := d.cache[string(b)]; ok {
+		return v
+	}
+	v := d.in.Bytes(b)
+	if d.cache == nil {
+		d.cache = map[string]string{}
+	}
+	if len(d.cache) < 4096 {
+		d.cache[v] = v
+	}
+	return v
 }
 
 // unique copies a value that is never repeated beyond a pair of records (a requestId): interning it would only
