@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -92,12 +93,17 @@ func WriteOrder(w io.Writer, c *correlate.Case, opt OrderOptions) error {
 	}
 	p.f("\n")
 
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	// The table is laid out in plain text, then whole rows are coloured: escape codes inside cells would count
+	// as width and skew the columns.
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "  TIME (UTC)\tGAP\tHOP\tSTATUS\tHOST\tDETAIL\n")
+	styles := []func(string) string{p.bold}
 	var day string
 	for _, s := range steps {
 		if s.Missing {
-			fmt.Fprintf(tw, "  %s\t\t%s\t%s\t\t%s\n", p.red("✗"), p.red(s.Hop.String()), p.red("MISSING"), p.red("this hop never happened"))
+			fmt.Fprintf(tw, "  %s\t\t%s\t%s\t\t%s\n", "✗", s.Hop, "MISSING", "this hop never happened")
+			styles = append(styles, p.red)
 			continue
 		}
 		e := s.Event
@@ -120,15 +126,20 @@ func WriteOrder(w io.Writer, c *correlate.Case, opt OrderOptions) error {
 		}
 		det := detail(e)
 		if s.Skew != 0 {
-			det += p.dim(fmt.Sprintf(" [clock +%s corrected]", short(s.Skew)))
+			det += fmt.Sprintf(" [clock +%s corrected]", short(s.Skew))
 		}
-		st := e.Status.String()
-		if e.Status == ingest.StatusFailed || e.Status == ingest.StatusTimeout || e.Status == ingest.StatusAbsent {
-			st = p.yellow(st)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", t, gap, e.Hop, e.Status, orNone(e.Host), det)
+		switch e.Status {
+		case ingest.StatusFailed, ingest.StatusTimeout, ingest.StatusAbsent:
+			styles = append(styles, p.yellow)
+		default:
+			styles = append(styles, func(s string) string { return s })
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", t, gap, e.Hop, st, orNone(e.Host), det)
 	}
 	tw.Flush()
+	for i, line := range strings.Split(strings.TrimSuffix(table.String(), "\n"), "\n") {
+		p.f("%s\n", styles[i](line))
+	}
 
 	if len(c.Evidence) > 0 {
 		p.f("\n%s\n", p.bold("Evidence"))
