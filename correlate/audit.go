@@ -250,7 +250,7 @@ func focus(st *store, ranges [][]int32, id string) [][]int32 {
 	id = strings.TrimSpace(id)
 	want := map[sym]bool{}
 	for _, v := range []string{id, strings.ToUpper(id)} {
-		if x, ok := st.syms.m[v]; ok {
+		if x, ok := st.syms.lookup(v); ok && x != 0 {
 			want[x] = true
 		}
 	}
@@ -349,7 +349,7 @@ type skewEstimate struct {
 // broker stored and delivered the message) do not pass for a clock error. Per case, order() still keeps every
 // delivery after its send.
 func estimateSkew(st *store) skewEstimate {
-	sent := make([]int64, len(st.syms.s)) // msgId symbol -> earliest send time (0 = none)
+	sent := make([]int64, st.syms.len()) // msgId symbol -> earliest send time (0 = none)
 	producers := map[string]bool{}
 	for i := 0; i < st.len(); i++ {
 		r := st.rec(i)

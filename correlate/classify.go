@@ -91,7 +91,7 @@ func newWorld(s *store, from, to, grace int64) *world {
 		offsetMsgsMore: map[sym][]placed{},
 		progress:       map[queueKey]progressFact{},
 		places:         map[[2]string]uint32{},
-		delivered:      make([]bool, len(s.syms.s)),
+		delivered:      make([]bool, s.syms.len()),
 	}
 	for i := 0; i < s.len(); i++ {
 		r := s.rec(i)
@@ -452,7 +452,7 @@ func (w *world) crashEvidence(c *Case, f *facts) bool {
 		if s.MsgID == "" {
 			continue
 		}
-		msg := t.m[s.MsgID]
+		msg, _ := t.lookup(s.MsgID)
 		var other *placed
 		how := ""
 		hasPos := s.Broker != "" && s.QueueID >= 0 && s.QueueOffset >= 0
@@ -463,7 +463,7 @@ func (w *world) crashEvidence(c *Case, f *facts) bool {
 				other, how = p, fmt.Sprintf("%s queue %d offset %d", s.Broker, s.QueueID, s.QueueOffset)
 			}
 		}
-		if off := t.m[s.OffsetMsgID]; other == nil && off != 0 {
+		if off, _ := t.lookup(s.OffsetMsgID); other == nil && off != 0 {
 			if p := w.earliestOther(append([]placed{w.offsetMsgs[off]}, w.offsetMsgsMore[off]...), msg); p != nil {
 				other, how = p, "offsetMsgId "+s.OffsetMsgID
 			}

@@ -64,7 +64,7 @@ type joined struct {
 }
 
 func join(s *store) joined {
-	n := int32(len(s.syms.s))
+	n := int32(s.syms.len())
 	j := &joiner{n: n, parent: make([]int32, 2*n), order: make([]sym, 2*n), isOrd: make([]bool, n), ambiguous: make([]bool, 2*n)}
 	for i := range j.parent {
 		j.parent[i] = int32(i)

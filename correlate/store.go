@@ -1,6 +1,9 @@
 package correlate
 
 import (
+	"hash/maphash"
+	"unsafe"
+
 	"github.com/hoptrace/hoptrace/ingest"
 )
 
@@ -10,30 +13,109 @@ import (
 
 type sym uint32 // 0 is the empty string
 
+// symtab numbers strings. It keeps their bytes in append-only chunks and finds them through an open-addressing
+// table of symbols: no per-string allocation and no pointers for the garbage collector to trace, which matters
+// with millions of order IDs and msgIds.
 type symtab struct {
-	m map[string]sym
-	s []string
+	chunks [][]byte // string bytes; a chunk is never reallocated, so strings made from it stay valid
+	loc    []uint64 // per symbol: chunk index << 40 | offset << 20 | length
+	table  []uint32 // slot -> symbol (0 = empty); len is a power of two, at most half full
+	seed   maphash.Seed
 }
 
+const (
+	symChunk  = 1 << 20 // bytes per chunk
+	symMaxLen = 1<<20 - 1
+)
+
 func newSymtab(n int) *symtab {
-	t := &symtab{m: make(map[string]sym, n), s: make([]string, 1, n+1)}
-	return t
+	size := 1024
+	for size < 2*n {
+		size <<= 1
+	}
+	return &symtab{loc: make([]uint64, 1, n+1), table: make([]uint32, size), seed: maphash.MakeSeed()}
+}
+
+// len is the number of symbols, counting the empty string's 0.
+func (t *symtab) len() int { return len(t.loc) }
+
+func (t *symtab) str(x sym) string {
+	l := t.loc[x]
+	c, off, n := l>>40, (l>>20)&(1<<20-1), l&(1<<20-1)
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String(&t.chunks[c][off], int(n))
+}
+
+// lookup finds the symbol of s without adding it.
+func (t *symtab) lookup(s string) (sym, bool) {
+	if s == "" {
+		return 0, true
+	}
+	mask := uint64(len(t.table) - 1)
+	for i := maphash.String(t.seed, s) & mask; ; i = (i + 1) & mask {
+		x := t.table[i]
+		if x == 0 {
+			return 0, false
+		}
+		if t.str(sym(x)) == s {
+			return sym(x), true
+		}
+	}
 }
 
 func (t *symtab) id(s string) sym {
 	if s == "" {
 		return 0
 	}
-	if x, ok := t.m[s]; ok {
-		return x
+	if len(s) > symMaxLen {
+		s = s[:symMaxLen] // an identifier of a megabyte is garbage; keep it bounded
 	}
-	x := sym(len(t.s))
-	t.s = append(t.s, s)
-	t.m[s] = x
+	mask := uint64(len(t.table) - 1)
+	i := maphash.String(t.seed, s) & mask
+	for ; ; i = (i + 1) & mask {
+		x := t.table[i]
+		if x == 0 {
+			break
+		}
+		if t.str(sym(x)) == s {
+			return sym(x)
+		}
+	}
+	x := sym(len(t.loc))
+	t.loc = append(t.loc, t.store(s))
+	t.table[i] = uint32(x)
+	if 2*len(t.loc) > len(t.table) {
+		t.grow()
+	}
 	return x
 }
 
-func (t *symtab) str(x sym) string { return t.s[x] }
+// store copies s into the chunks and returns its location.
+func (t *symtab) store(s string) uint64 {
+	c := len(t.chunks) - 1
+	if c < 0 || len(t.chunks[c])+len(s) > cap(t.chunks[c]) {
+		t.chunks = append(t.chunks, make([]byte, 0, max(symChunk, len(s))))
+		c++
+	}
+	off := len(t.chunks[c])
+	t.chunks[c] = append(t.chunks[c], s...)
+	return uint64(c)<<40 | uint64(off)<<20 | uint64(len(s))
+}
+
+func (t *symtab) grow() {
+	table := make([]uint32, 2*len(t.table))
+	mask := uint64(len(table) - 1)
+	for x := 1; x < len(t.loc); x++ {
+		i := maphash.String(t.seed, t.str(sym(x))) & mask
+		for table[i] != 0 {
+			i = (i + 1) & mask
+		}
+		table[i] = uint32(x)
+	}
+	t.table = table
+}
 
 // rec is one event, packed: the low-cardinality strings of an event (broker, topic, group, host, result,
 // error, rule, file) form a context tuple shared by many events; the per-order payload of a paid or granted event
