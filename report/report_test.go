@@ -166,3 +166,23 @@ func TestPrintableStripsControls(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestFilter(t *testing.T) {
+	a := smallAudit()
+	f, err := ParseFilter("lost_in_broker, send_failed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range a.Cases {
+		if f.Match(c) {
+			got = append(got, c.ID)
+		}
+	}
+	if strings.Join(got, ",") != "B1,C1" {
+		t.Errorf("matched %v", got)
+	}
+	if _, err := ParseFilter("ok,lost"); err == nil || !strings.Contains(err.Error(), `"lost"`) {
+		t.Errorf("bad name: %v", err)
+	}
+}

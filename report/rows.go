@@ -54,25 +54,29 @@ func RowOf(c *correlate.Case) Row {
 	return r
 }
 
-// Filter selects the orders a report lists: "broken" (the default), "all", or one verdict name.
+// Filter selects the orders a report lists: "broken" (the default), "all", or verdict names separated by
+// commas ("lost_in_broker,lost_in_consumer").
 type Filter string
 
 // ParseFilter checks an --only value.
 func ParseFilter(s string) (Filter, error) {
+	s = strings.ReplaceAll(strings.TrimSpace(s), " ", "")
 	switch s {
 	case "", "broken":
 		return "broken", nil
 	case "all":
 		return "all", nil
 	}
-	if _, ok := correlate.ParseVerdict(s); ok {
-		return Filter(s), nil
+	for _, v := range strings.Split(s, ",") {
+		if _, ok := correlate.ParseVerdict(v); !ok {
+			names := []string{"broken", "all"}
+			for _, v := range correlate.Verdicts() {
+				names = append(names, string(v))
+			}
+			return "", fmt.Errorf("unknown --only value %q (want broken, all, or verdicts separated by commas: %s)", v, strings.Join(names[2:], ", "))
+		}
 	}
-	names := []string{"broken", "all"}
-	for _, v := range correlate.Verdicts() {
-		names = append(names, string(v))
-	}
-	return "", fmt.Errorf("unknown --only value %q (want one of %s)", s, strings.Join(names, ", "))
+	return Filter(s), nil
 }
 
 // Match reports whether a case passes the filter.
@@ -83,7 +87,14 @@ func (f Filter) Match(c *correlate.Case) bool {
 	case "", "broken":
 		return c.Verdict.Broken()
 	}
-	return string(c.Verdict) == string(f)
+	for rest := string(f); rest != ""; {
+		v, tail, _ := strings.Cut(rest, ",")
+		if v == string(c.Verdict) {
+			return true
+		}
+		rest = tail
+	}
+	return false
 }
 
 func hopName(h ingest.Hop) string {

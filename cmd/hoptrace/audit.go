@@ -63,7 +63,7 @@ with --fail-on-broken, 2 usage or input error.`,
 	fl := cmd.Flags()
 	fl.StringVar(&o.Format, "format", "text", "output format: "+strings.Join(report.Formats, ", "))
 	fl.StringVarP(&o.Output, "output", "o", "", "write the report to this file instead of stdout")
-	fl.StringVar(&o.Only, "only", "broken", "orders to list: broken, all, or one verdict name")
+	fl.StringVar(&o.Only, "only", "broken", "orders to list: broken, all, or verdict names separated by commas (lost_in_broker,lost_in_consumer)")
 	fl.BoolVar(&o.FailOnBroken, "fail-on-broken", false, "exit 1 when broken orders are found")
 	fl.StringVar(&o.Remediate, "remediate", "", "write the orders whose red packet is owed (lost or failed, not in flight) to this CSV: a dry-run list for re-granting")
 	fl.BoolVar(&o.NoProgress, "no-progress", false, "never show the progress bar")
@@ -77,7 +77,7 @@ func runAudit(ctx context.Context, e *env, o *auditOptions) error {
 	}
 	only, err := report.ParseFilter(o.Only)
 	if err != nil {
-		return usagef("--only broken|all|lost_in_broker|...", "%v", err)
+		return usagef("--only broken, --only all or --only lost_in_broker,lost_in_consumer", "%v", err)
 	}
 	if !validFormat(o.Format) {
 		return usagef("--format "+strings.Join(report.Formats, "|"), "unknown --format %q", o.Format)
