@@ -240,3 +240,72 @@ func TestBadInputsNamedOnTheCommandLine(t *testing.T) {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 }
+
+func TestProfileCommands(t *testing.T) {
+	code, out, _ := run(t, "profile", "default")
+	if code != 0 || !strings.Contains(out, "version: 1") || !strings.Contains(out, "sources:") {
+		t.Fatalf("profile default: exit %d\n%s", code, out)
+	}
+	// The printed default is a valid profile: check it against the sample's order-service logs.
+	p := filepath.Join(t.TempDir(), "p.yaml")
+	if err := os.WriteFile(p, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, "profile", "check", "--profile", p, "--sample", "3", filepath.Join(sampleLogs(t), "order-service", "order-1.log"))
+	if code != 0 {
+		t.Fatalf("profile check: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"matched (first 3)", "sent/ok", "2026-11-23 ", "order_id="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("profile check output lacks %q:\n%s", want, out)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("version: 1\nsources:\n  - name: x\n    rules:\n      - name: r\n        contains: a\n        hop: sended\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = run(t, "profile", "check", "--profile", bad, sampleLogs(t))
+	if code != exitUsage || !strings.Contains(stderr, `line 7: rule "r": unknown hop "sended"`) {
+		t.Errorf("bad profile: exit %d: %s", code, stderr)
+	}
+}
+
+func TestCaptureUsage(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"capture", "-o", "x"}, "capture needs --namesrv"},
+		{[]string{"capture", "--namesrv", "127.0.0.1:1", "--topic", "t", "--group", "g"}, "capture needs -o DIR"},
+		{[]string{"capture", "--namesrv", "127.0.0.1:1", "--topic", "t", "--group", "g", "-o", "x", "--from", "soon"}, "valid --from"},
+		{[]string{"capture", "--namesrv", "127.0.0.1:1", "-o", "x", "--from", "2026-11-23", "--to", "2026-11-24"}, "needs --topic"},
+		{[]string{"capture", "--namesrv", "127.0.0.1:1", "--topic", "t", "--group", "g", "-o", t.TempDir(), "--from", "2026-11-23", "--to", "2026-11-24"}, "connection refused"},
+	} {
+		code, _, stderr := run(t, tt.args...)
+		if code != exitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d: %s", tt.args, code, stderr)
+		}
+	}
+}
+
+// TestSecretsNeverPrinted: an ACL secret given any way never shows in output or errors.
+func TestSecretsNeverPrinted(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "sk")
+	if err := os.WriteFile(keyFile, []byte("FILE-SECRET-42\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, extra := range [][]string{
+		{"--access-key", "AK", "--secret-key", "FLAG-SECRET-42"},
+		{"--access-key", "AK", "--secret-key-file", keyFile},
+		{"--secret-key", "FLAG-SECRET-42"}, // half the pair: an error that must not echo it
+	} {
+		args := append([]string{"audit", sampleLogs(t), "--namesrv", "127.0.0.1:1", "--topic", "t", "--group", "g"}, extra...)
+		code, out, stderr := run(t, args...)
+		if code != exitUsage {
+			t.Errorf("%v: exit %d", extra, code)
+		}
+		if strings.Contains(out+stderr, "SECRET-42") {
+			t.Errorf("%v: the secret was printed:\n%s%s", extra, out, stderr)
+		}
+	}
+}
