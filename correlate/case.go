@@ -76,6 +76,16 @@ func (c *Case) Timeline() []Step {
 
 func hopRank(h ingest.Hop) int { return int(h) }
 
+// adjustedOf returns the corrected time of one of the case's events (0 if e is not one of them).
+func (c *Case) adjustedOf(e *ingest.Event) int64 {
+	for i := range c.Events {
+		if &c.Events[i] == e && i < len(c.Adjusted) {
+			return c.Adjusted[i]
+		}
+	}
+	return 0
+}
+
 // facts are the order-level aggregates the verdict rules read.
 type facts struct {
 	paid                       []*ingest.Event

@@ -173,6 +173,9 @@ func (w *world) classify(c *Case, f *facts, lean bool) {
 		for i := range c.Evidence {
 			if e := c.Evidence[i].event; e != nil {
 				c.Evidence[i].Text, c.Evidence[i].event = describe(e), nil
+				if adj := c.adjustedOf(e); adj != 0 && adj != e.Time {
+					c.Evidence[i].Text += fmt.Sprintf(" [%s on the producers' clock: the host's clock is corrected by %s]", fmtTime(adj), dur(adj-e.Time))
+				}
 			}
 		}
 	}()
