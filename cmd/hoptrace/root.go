@@ -112,6 +112,24 @@ missing and the evidence that proves it.`,
 	for _, add := range subcommands {
 		root.AddCommand(add(e))
 	}
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Example = `  source <(hoptrace completion bash)
+  hoptrace completion zsh > "${fpath[1]}/_hoptrace"
+  hoptrace completion fish > ~/.config/fish/completions/hoptrace.fish`
+		examples := map[string]string{
+			"bash":       "  source <(hoptrace completion bash)",
+			"zsh":        `  hoptrace completion zsh > "${fpath[1]}/_hoptrace"`,
+			"fish":       "  hoptrace completion fish > ~/.config/fish/completions/hoptrace.fish",
+			"powershell": "  hoptrace completion powershell | Out-String | Invoke-Expression",
+		}
+		for _, sh := range c.Commands() {
+			sh.Example = examples[sh.Name()]
+		}
+	}
 	return root
 }
 
