@@ -44,7 +44,8 @@ func (b *brokerFlags) enabled() bool { return b.Namesrv != "" }
 
 // options checks the flags and resolves the secrets. It never puts a secret in an error.
 func (b *brokerFlags) options(e *env) (rocketmq.Options, error) {
-	o := rocketmq.Options{NamesrvAddrs: []string{b.Namesrv}, Topic: b.Topic, Group: b.Group, TraceTopic: b.TraceTopic, Timeout: b.Timeout}
+	o := rocketmq.Options{NamesrvAddrs: []string{b.Namesrv}, Topic: b.Topic, Group: b.Group, TraceTopic: b.TraceTopic,
+		Timeout: b.Timeout, Now: e.Now}
 	if b.Topic == "" || b.Group == "" {
 		return o, usagef("--namesrv 127.0.0.1:9876 --topic pay-success --group redpacket-consumer",
 			"--namesrv needs --topic (the business topic) and --group (the consumer group to inspect)")
