@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -146,16 +147,22 @@ func hasUnreadable(stats []ingest.Stats) bool {
 	return false
 }
 
-// writeTo writes to the named file (atomically: a temp file renamed into place) or to stdout.
+// writeTo writes to the named file (see writeFile), or to stdout when path is "" or "-".
 func writeTo(e *env, path string, write func(io.Writer) error) error {
-	if path == "" || path == "-" {
-		bw := bufio.NewWriterSize(e.Stdout, 64<<10)
-		if err := write(bw); err != nil {
-			return err
-		}
-		return bw.Flush()
+	if path != "" && path != "-" {
+		return writeFile(path, write)
 	}
-	tmp, err := os.CreateTemp(dirOf(path), ".hoptrace-*")
+	bw := bufio.NewWriterSize(e.Stdout, 64<<10)
+	if err := write(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// writeFile writes a file atomically: a temp file beside it, renamed into place once complete, so an
+// interrupted run never leaves half a report.
+func writeFile(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".hoptrace-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -181,20 +188,10 @@ func writeTo(e *env, path string, write func(io.Writer) error) error {
 	return nil
 }
 
-func dirOf(path string) string {
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
-		if i == 0 {
-			return "/"
-		}
-		return path[:i]
-	}
-	return "."
-}
-
 // writeRemediation lists the orders whose red packet is owed, with the msgId as an idempotency key.
 func writeRemediation(path string, a *correlate.Audit) (int, error) {
 	n := 0
-	err := writeTo(nil, path, func(w io.Writer) error {
+	err := writeFile(path, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		_ = cw.Write([]string{"order_id", "user_id", "amount", "idempotency_key", "verdict", "confidence", "reason"})
 		for _, c := range a.Cases {

@@ -89,7 +89,7 @@ func runCapture(ctx context.Context, e *env, o *captureOptions) error {
 	name := fmt.Sprintf("rocketmq-%s-%s.events", from.UTC().Format("20060102T150405Z"), to.UTC().Format("20060102T150405Z"))
 	path := filepath.Join(o.Out, name)
 	n := 0
-	err = writeTo(e, path, func(w io.Writer) error {
+	err = writeFile(path, func(w io.Writer) error {
 		ew, err := ingest.NewEventWriter(w)
 		if err != nil {
 			return err
