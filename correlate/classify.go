@@ -203,9 +203,9 @@ func (w *world) classify(c *Case, f *facts, lean bool) {
 	// 1. consumer or grant evidence, no payment in the window.
 	if len(f.paid) == 0 {
 		if f.consumerSide() {
-			e := first(append(append(append([]*ingest.Event{}, f.delivered...), f.grants...), f.grantFail...))
+			e := first(concat(f.delivered, f.grants, f.grantFail))
 			if e == nil {
-				e = first(append(append(append(append([]*ingest.Event{}, f.consumedOK...), f.consumedFail...), f.dlq...), f.grantSkip...))
+				e = first(concat(f.consumedOK, f.consumedFail, f.dlq, f.grantSkip))
 			}
 			ev(e)
 			c.At, c.Where = e.Time, e.Host
@@ -217,7 +217,7 @@ func (w *world) classify(c *Case, f *facts, lean bool) {
 			set(Orphan, High, "the consumer side saw this order but no payment for it is in the audited window (paid before --from, or a message nobody paid for)")
 			return
 		}
-		e := first(append(append(append([]*ingest.Event{}, f.sendOK...), f.sendFail...), f.sendTout...))
+		e := first(concat(f.sendOK, f.sendFail, f.sendTout))
 		if e == nil {
 			e = first(f.storedOK)
 		}
@@ -273,7 +273,7 @@ func (w *world) classify(c *Case, f *facts, lean bool) {
 		for _, e := range f.sendTout {
 			ev(e)
 		}
-		e := last(append(append([]*ingest.Event{}, f.sendFail...), f.sendTout...))
+		e := last(concat(f.sendFail, f.sendTout))
 		c.At, c.Where = e.Time, e.Host
 		conf := High
 		reason := "every send attempt failed; the broker never stored the message"
@@ -337,10 +337,10 @@ func (w *world) classify(c *Case, f *facts, lean bool) {
 	// From here on the consumer saw the message.
 	d := last(f.delivered)
 	if d == nil {
-		d = last(append(append([]*ingest.Event{}, f.consumedOK...), f.consumedFail...))
+		d = last(concat(f.consumedOK, f.consumedFail))
 	}
 	if d == nil {
-		d = last(append(append([]*ingest.Event{}, f.grantFail...), f.dlq...))
+		d = last(concat(f.grantFail, f.dlq))
 	}
 	if d == nil {
 		d = last(f.grantSkip)
@@ -368,7 +368,7 @@ func (w *world) classify(c *Case, f *facts, lean bool) {
 		g := last(f.grantFail)
 		ev(g)
 		c.At, c.Where = g.Time, g.Host
-		lc := last(append(append([]*ingest.Event{}, f.consumedOK...), f.consumedFail...))
+		lc := last(concat(f.consumedOK, f.consumedFail))
 		if lc != nil && lc.Status != ingest.StatusOK && w.to-lc.Time < w.grace {
 			ev(lc)
 			set(InFlight, Low, "the grant failed and the consumer asked for a redelivery that may still come")
@@ -450,7 +450,7 @@ func (w *world) queued(s *ingest.Event) (progressFact, bool) {
 // after it was stored. Either proves the broker lost the message, whatever the consumer's offsets say.
 func (w *world) crashEvidence(c *Case, f *facts) bool {
 	t := w.s.syms
-	sends := append(append([]*ingest.Event{}, f.sendOK...), f.storedOK...)
+	sends := concat(f.sendOK, f.storedOK)
 	for _, s := range sends {
 		if s.MsgID == "" {
 			continue
@@ -531,6 +531,15 @@ func (w *world) earliestOther(ps []placed, msg sym) *placed {
 		}
 	}
 	return best
+}
+
+// concat joins event lists into a new one.
+func concat(lists ...[]*ingest.Event) []*ingest.Event {
+	var out []*ingest.Event
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
 }
 
 func orDash(s string) string {
