@@ -134,9 +134,9 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 
 	j, w, skew := prepare(st, a, from, to)
 	if opt.Focus != "" && opt.Enrich != nil {
-		if rs := focus(st, caseRanges(j), opt.Focus); len(rs) > 0 {
+		if rs := focus(st, caseRanges(j), opt.Focus); rs.len() > 0 {
 			c := &Case{}
-			for _, i := range rs[0] {
+			for _, i := range rs.at(0) {
 				c.Events = append(c.Events, st.event(int(i)))
 			}
 			c.fillIdentity()
@@ -156,10 +156,17 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 		opt.KeepEvents = true
 	}
 	j.caseOf = nil
-	a.Cases = make([]*Case, len(ranges))
+	a.Cases = make([]*Case, ranges.len())
+	st.syms.table = nil // no symbol is looked up from here on: the verdicts work on the symbols the records hold
+	// An ok order of a large audit is kept as a compact row while the store is alive, and becomes a Case only
+	// once the store is gone: a million Cases and the store never share the memory.
+	var oks []okRow
+	if !opt.KeepEvents {
+		oks = make([]okRow, ranges.len())
+	}
 	// Cases are independent once the world is built: classify them on every core, each worker with its own
 	// scratch space and accumulator.
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(ranges)/1000))
+	workers := min(runtime.GOMAXPROCS(0), max(1, ranges.len()/1000))
 	accs := make([]accumulator, workers)
 	var wg sync.WaitGroup
 	for wi := 0; wi < workers; wi++ {
@@ -169,30 +176,51 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 			var scratch facts
 			var evs []ingest.Event
 			var adj []int64
-			for ci := wi; ci < len(ranges); ci += workers {
+			var sc Case
+			for ci := wi; ci < ranges.len(); ci += workers {
 				evs, adj = evs[:0], adj[:0]
-				for _, i := range ranges[ci] {
+				for _, i := range ranges.at(ci) {
 					evs = append(evs, st.event(int(i)))
 					adj = append(adj, 0)
 				}
-				c := &Case{Events: evs, Adjusted: adj}
+				c := &sc
+				*c = Case{Events: evs, Adjusted: adj}
 				c.fillIdentity()
 				c.order(skew.correct)
 				w.classify(c, &scratch, !opt.KeepEvents)
 				accs[wi].add(c)
+				if oks != nil && c.Verdict == OK {
+					if row, ok := st.compactOK(c, ranges.at(ci)); ok {
+						oks[ci] = row
+						continue
+					}
+				}
+				kept := *c
 				if opt.KeepEvents || c.Verdict != OK {
-					c.Events = append([]ingest.Event(nil), c.Events...)
-					c.Adjusted = append([]int64(nil), c.Adjusted...)
+					kept.Events = append([]ingest.Event(nil), c.Events...)
+					kept.Adjusted = append([]int64(nil), c.Adjusted...)
 				} else {
 					// An ok order in a large audit keeps its verdict and where to find it, not its evidence:
 					// that is what makes a million orders fit. `hoptrace order` (KeepEvents) shows all of it.
-					c.Events, c.Adjusted, c.Keys = nil, nil, nil
+					kept.Events, kept.Adjusted, kept.Keys = nil, nil, nil
 				}
-				a.Cases[ci] = c
+				a.Cases[ci] = &kept
 			}
 		}(wi)
 	}
 	wg.Wait()
+	if oks != nil {
+		// The records, the join and the world are done with: let them go before a Case is made per ok row.
+		ranges, w = caseSet{}, nil
+		st.dropRecords()
+		runtime.GC()
+		for ci := range a.Cases {
+			if a.Cases[ci] == nil {
+				a.Cases[ci] = st.okCase(&oks[ci])
+			}
+		}
+		oks = nil
+	}
 	var acc accumulator
 	for i := range accs {
 		acc.merge(&accs[i])
@@ -218,15 +246,15 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 
 // prepare joins the store and builds the world and the clock-skew estimate, noting skew in a.
 func prepare(st *store, a *Audit, from, to int64) (joined, *world, skewEstimate) {
-	// The join, the world and the clock skew only read the store: build them at once.
-	var j joined
+	// The join, the world and the clock skew only read the store. The join goes first, alone: its union-find is
+	// the largest scratch memory of an audit, and is gone before the world and the skew (built at once) need theirs.
+	j := join(st)
 	var w *world
 	var skew skewEstimate
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(1)
 	go func() { defer wg.Done(); w = newWorld(st, from, to, int64(a.Grace)) }()
-	go func() { defer wg.Done(); skew = estimateSkew(st) }()
-	j = join(st)
+	skew = estimateSkew(st)
 	wg.Wait()
 	a.Unattached, a.Refused = j.unattached, j.refused
 	for h, d := range skew.behind {
@@ -246,7 +274,7 @@ func prepare(st *store, a *Audit, from, to int64) (joined, *world, skewEstimate)
 }
 
 // focus keeps the cases that carry the identifier id (as order ID, key or msgId in any letter case).
-func focus(st *store, ranges [][]int32, id string) [][]int32 {
+func focus(st *store, ranges caseSet, id string) caseSet {
 	id = strings.TrimSpace(id)
 	want := map[sym]bool{}
 	for _, v := range []string{id, strings.ToUpper(id)} {
@@ -254,8 +282,9 @@ func focus(st *store, ranges [][]int32, id string) [][]int32 {
 			want[x] = true
 		}
 	}
-	var out [][]int32
-	for _, idx := range ranges {
+	out := caseSet{start: []int32{0}}
+	for c := range ranges.len() {
+		idx := ranges.at(c)
 		for _, i := range idx {
 			r := st.rec(int(i))
 			hit := want[r.order] || want[r.msg] || want[r.key]
@@ -263,7 +292,8 @@ func focus(st *store, ranges [][]int32, id string) [][]int32 {
 				st.keySyms(int(i), func(k sym) { hit = hit || want[k] })
 			}
 			if hit {
-				out = append(out, idx)
+				out.idx = append(out.idx, idx...)
+				out.start = append(out.start, int32(len(out.idx)))
 				break
 			}
 		}
@@ -353,8 +383,8 @@ func estimateSkew(st *store) skewEstimate {
 	producers := map[string]bool{}
 	for i := 0; i < st.len(); i++ {
 		r := st.rec(i)
-		hop := ingest.Hop(r.hop)
-		if (hop == ingest.HopSent && ingest.Status(r.status) == ingest.StatusOK) || (hop == ingest.HopStored && ingest.Origin(r.origin) == ingest.OriginTrace) {
+		hop := r.hop()
+		if (hop == ingest.HopSent && r.status() == ingest.StatusOK) || (hop == ingest.HopStored && ingest.Origin(r.origin) == ingest.OriginTrace) {
 			if r.msg != 0 && r.time != 0 {
 				if t := sent[r.msg]; t == 0 || r.time < t {
 					sent[r.msg] = r.time
@@ -368,7 +398,7 @@ func estimateSkew(st *store) skewEstimate {
 	gaps := map[string][]int64{} // host -> delivery time - send time, per first delivery of a message
 	for i := 0; i < st.len(); i++ {
 		r := st.rec(i)
-		if ingest.Hop(r.hop) != ingest.HopDelivered || r.msg == 0 || r.time == 0 {
+		if r.hop() != ingest.HopDelivered || r.msg == 0 || r.time == 0 {
 			continue
 		}
 		h := st.ctx(i).host

@@ -1,22 +1,34 @@
 package correlate
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/hoptrace/hoptrace/ingest"
 )
 
-// position is where a message sits on the broker.
-type position struct {
-	place  uint32 // broker + topic, see world.places
-	queue  int32
+// stored is one message stored OK at a known queue position (a send result or a Pub trace): a record of the
+// store, keyed for the crash footprints. A message usually appears twice (its send log and its Pub trace).
+type stored struct {
+	pq     uint32 // place << 16 | queue: broker + topic (see world.places) and queue ID
+	rec    int32  // the record (its msgId and the rest)
 	offset int64
+	time   int64
 }
 
-// placed is a message stored at a position: a record of the store.
+// placed is one message at a position, for the crash footprints.
 type placed struct {
+	msg  sym
+	time int64
+	rec  int32
+}
+
+// offsetOwner is one message stored OK with an offsetMsgId (its commit-log position).
+type offsetOwner struct {
+	off  sym
 	msg  sym
 	time int64
 	rec  int32
@@ -24,6 +36,9 @@ type placed struct {
 
 // world is what the verdict rules know beyond one case: the window, the broker's state, and how far each kind of
 // evidence reaches, so that "no evidence" is never read as "did not happen" where a source is simply dark.
+//
+// Its position indexes are sorted slices, not maps: a million orders put two million entries in each, and a
+// slice of small structs costs a third of a map's memory and is searched in microseconds.
 type world struct {
 	s        *store
 	from, to int64
@@ -35,42 +50,38 @@ type world struct {
 	// lastSentByHost is the latest send result per producer host.
 	lastSentByHost map[string]int64
 
-	// sentAt: the first message sent OK at each queue position, and every further one (a collision) in more.
-	sentAt     map[position]placed
-	sentAtMore map[position][]placed
-	// sendsByQueue: per queue, sends in time order (offsets going back = a rollback).
-	sendsByQueue map[queueKey][]queueSend
-	// offsetMsgs: the first message per offsetMsgId, and every further one (the commit-log position was reused).
-	offsetMsgs     map[sym]placed
-	offsetMsgsMore map[sym][]placed
+	// stored: every OK store at a known position, sorted by position then time (two messages at one position
+	// are a collision).
+	stored []stored
+	// byQueue: indexes into stored, sorted by queue then time (offsets going back over time = a rollback).
+	byQueue []int32
+	// offsets: the OK stores of every offsetMsgId that two different messages carry (the position was reused),
+	// sorted by it.
+	offsets       []offsetOwner
+	byOffsetMsgID map[string][]offsetOwner // the same, by the offsetMsgId's text: classify needs no symbol lookup
 	// progress: the consumer group's committed offset per queue, from the broker.
 	progress map[queueKey]progressFact
-	// places numbers the (broker, topic) pairs, so positions are small map keys.
+	// places numbers the (broker, topic) pairs, so positions are small keys.
 	places map[[2]string]uint32
 	// delivered: messages some consumer received (a delivery or a consume result).
 	delivered []bool // by symbol
 }
 
 // place numbers a (broker, topic) pair; only newWorld calls it (classify only reads w.places).
-func (w *world) place(broker, topic string) uint32 {
+// A pq key holds 65536 pairs (an audit sees a handful); past that, a pair is not numbered and its messages get
+// no crash footprint (ok is false).
+func (w *world) place(broker, topic string) (p uint32, ok bool) {
 	k := [2]string{broker, topic}
-	p, ok := w.places[k]
-	if !ok {
-		p = uint32(len(w.places))
+	if p, ok = w.places[k]; !ok && len(w.places) < 1<<16 {
+		p, ok = uint32(len(w.places)), true
 		w.places[k] = p
 	}
-	return p
+	return p, ok
 }
 
 type queueKey struct {
 	broker, topic string
 	queue         int32
-}
-
-type queueSend struct {
-	time   int64
-	offset int64
-	msg    sym
 }
 
 type progressFact struct {
@@ -84,18 +95,21 @@ func newWorld(s *store, from, to, grace int64) *world {
 	w := &world{
 		s: s, from: from, to: to, grace: grace,
 		lastSentByHost: map[string]int64{},
-		sentAt:         map[position]placed{},
-		sentAtMore:     map[position][]placed{},
-		sendsByQueue:   map[queueKey][]queueSend{},
-		offsetMsgs:     map[sym]placed{},
-		offsetMsgsMore: map[sym][]placed{},
 		progress:       map[queueKey]progressFact{},
 		places:         map[[2]string]uint32{},
 		delivered:      make([]bool, s.syms.len()),
 	}
+	// Size the indexes first: grown by append they would briefly need twice their memory.
+	n := 0
+	for i := 0; i < s.len(); i++ {
+		if r := s.rec(i); (r.hop() == ingest.HopSent || r.hop() == ingest.HopStored) && r.status() == ingest.StatusOK && r.msg != 0 {
+			n++
+		}
+	}
+	w.stored, w.offsets = make([]stored, 0, n), make([]offsetOwner, 0, n)
 	for i := 0; i < s.len(); i++ {
 		r := s.rec(i)
-		hop := ingest.Hop(r.hop)
+		hop := r.hop()
 		if int(hop) < len(w.lastHop) && r.time > w.lastHop[hop] {
 			w.lastHop[hop] = r.time
 		}
@@ -105,7 +119,7 @@ func newWorld(s *store, from, to, grace int64) *world {
 			k := queueKey{cx.broker, cx.topic, int32(r.qid)}
 			if p, ok := w.progress[k]; !ok || r.time >= p.time {
 				w.progress[k] = progressFact{group: cx.group, offset: r.qoff, time: r.time,
-					ref: ingest.Ref{Path: cx.path, Line: int64(r.refLine), Offset: r.refOff}}
+					ref: ingest.Ref{Path: cx.path, Line: int64(r.refLine), Offset: r.offset()}}
 			}
 		case ingest.HopSent:
 			if h := s.ctx(i).host; r.time > w.lastSentByHost[h] {
@@ -115,47 +129,97 @@ func newWorld(s *store, from, to, grace int64) *world {
 		if (hop == ingest.HopDelivered || hop == ingest.HopConsumed) && r.msg != 0 {
 			w.delivered[r.msg] = true
 		}
-		if (hop != ingest.HopSent && hop != ingest.HopStored) || ingest.Status(r.status) != ingest.StatusOK || r.msg == 0 {
+		if (hop != ingest.HopSent && hop != ingest.HopStored) || r.status() != ingest.StatusOK || r.msg == 0 {
 			continue
 		}
-		p := placed{msg: r.msg, time: r.time, rec: int32(i)}
 		if cx := s.ctx(i); cx.broker != "" && r.qid >= 0 && r.qoff >= 0 && !isRetryTopic(cx.topic) {
-			pos := position{w.place(cx.broker, cx.topic), int32(r.qid), r.qoff}
-			if first, ok := w.sentAt[pos]; !ok {
-				w.sentAt[pos] = p
-			} else if first.msg != r.msg && !hasMsg(w.sentAtMore[pos], r.msg) {
-				w.sentAtMore[pos] = append(w.sentAtMore[pos], p)
+			if p, ok := w.place(cx.broker, cx.topic); ok {
+				w.stored = append(w.stored, stored{pq: pq(p, int32(r.qid)), offset: r.qoff, time: r.time, rec: int32(i)})
 			}
-			k := queueKey{cx.broker, cx.topic, int32(r.qid)}
-			w.sendsByQueue[k] = append(w.sendsByQueue[k], queueSend{r.time, r.qoff, r.msg})
 		}
 		if r.offMsg != 0 {
-			if first, ok := w.offsetMsgs[r.offMsg]; !ok {
-				w.offsetMsgs[r.offMsg] = p
-			} else if first.msg != r.msg && !hasMsg(w.offsetMsgsMore[r.offMsg], r.msg) {
-				w.offsetMsgsMore[r.offMsg] = append(w.offsetMsgsMore[r.offMsg], p)
-			}
+			w.offsets = append(w.offsets, offsetOwner{off: r.offMsg, msg: r.msg, time: r.time, rec: int32(i)})
 		}
 	}
-	for k, q := range w.sendsByQueue {
-		sort.Slice(q, func(a, b int) bool { return q[a].time < q[b].time })
-		w.sendsByQueue[k] = q
+	// Ties are broken by record number only after time: which of two same-time entries comes first never decides
+	// a verdict (earliestOther compares msgIds for that).
+	slices.SortFunc(w.stored, func(a, b stored) int {
+		return cmp.Or(cmp.Compare(a.pq, b.pq), cmp.Compare(a.offset, b.offset), cmp.Compare(a.time, b.time), cmp.Compare(a.rec, b.rec))
+	})
+	slices.SortFunc(w.offsets, func(a, b offsetOwner) int {
+		return cmp.Or(cmp.Compare(a.off, b.off), cmp.Compare(a.time, b.time), cmp.Compare(a.rec, b.rec))
+	})
+	// Only an offsetMsgId that two different messages carry is evidence of anything: keep those alone.
+	shared := w.offsets[:0]
+	for lo := 0; lo < len(w.offsets); {
+		hi := lo + 1
+		two := false
+		for hi < len(w.offsets) && w.offsets[hi].off == w.offsets[lo].off {
+			two = two || w.offsets[hi].msg != w.offsets[lo].msg
+			hi++
+		}
+		if two {
+			shared = append(shared, w.offsets[lo:hi]...)
+		}
+		lo = hi
 	}
+	w.offsets = slices.Clone(shared)
+	w.byOffsetMsgID = map[string][]offsetOwner{}
+	for lo := 0; lo < len(w.offsets); {
+		hi := lo + 1
+		for hi < len(w.offsets) && w.offsets[hi].off == w.offsets[lo].off {
+			hi++
+		}
+		w.byOffsetMsgID[s.syms.str(w.offsets[lo].off)] = w.offsets[lo:hi]
+		lo = hi
+	}
+	w.byQueue = make([]int32, len(w.stored))
+	for i := range w.byQueue {
+		w.byQueue[i] = int32(i)
+	}
+	slices.SortFunc(w.byQueue, func(x, y int32) int {
+		a, b := &w.stored[x], &w.stored[y]
+		return cmp.Or(cmp.Compare(a.pq, b.pq), cmp.Compare(a.time, b.time), cmp.Compare(a.offset, b.offset), cmp.Compare(a.rec, b.rec))
+	})
 	return w
 }
 
-func hasMsg(ps []placed, m sym) bool {
-	for _, p := range ps {
-		if p.msg == m {
-			return true
-		}
+// pq packs a place and a queue ID into one key (queue IDs are small: a topic has a few dozen queues).
+func pq(place uint32, queue int32) uint32 { return place<<16 | uint32(uint16(queue)) }
+
+// atPosition returns the stores at one queue position.
+func (w *world) atPosition(place uint32, queue int32, offset int64) []stored {
+	k := pq(place, queue)
+	lo, _ := slices.BinarySearchFunc(w.stored, stored{pq: k, offset: offset}, func(a, b stored) int {
+		return cmp.Or(cmp.Compare(a.pq, b.pq), cmp.Compare(a.offset, b.offset))
+	})
+	hi := lo
+	for hi < len(w.stored) && w.stored[hi].pq == k && w.stored[hi].offset == offset {
+		hi++
 	}
-	return false
+	return w.stored[lo:hi]
+}
+
+// queueAfter returns the stores on one queue later than t, in time order.
+func (w *world) queueAfter(place uint32, queue int32, t int64) []int32 {
+	k := pq(place, queue)
+	lo := sort.Search(len(w.byQueue), func(i int) bool {
+		a := &w.stored[w.byQueue[i]]
+		return cmp.Or(cmp.Compare(a.pq, k), cmp.Compare(a.time, t)) > 0
+	})
+	hi := lo
+	for hi < len(w.byQueue) && w.stored[w.byQueue[hi]].pq == k {
+		hi++
+	}
+	return w.byQueue[lo:hi]
 }
 
 func isRetryTopic(t string) bool {
 	return len(t) > 7 && (t[:7] == "%RETRY%" || t[:5] == "%DLQ%")
 }
+
+// okReason is the verdict sentence of an ok order.
+const okReason = "the red packet was granted"
 
 // consumerAliveAfter reports whether any delivery evidence exists after t (the consumer side logged something).
 func (w *world) consumerAliveAfter(t int64) bool {
@@ -245,7 +309,7 @@ func (w *world) classify(c *Case, f *facts, lean bool) {
 	} else if n == 1 {
 		g := first(f.grants)
 		ev(g)
-		set(OK, High, "the red packet was granted")
+		set(OK, High, okReason)
 		return
 	}
 
@@ -455,19 +519,25 @@ func (w *world) crashEvidence(c *Case, f *facts) bool {
 		if s.MsgID == "" {
 			continue
 		}
-		msg, _ := t.lookup(s.MsgID)
 		var other *placed
 		how := ""
 		hasPos := s.Broker != "" && s.QueueID >= 0 && s.QueueOffset >= 0
 		pl, known := w.places[[2]string{s.Broker, s.Topic}] // read-only: classify runs on several goroutines
-		pos := position{pl, s.QueueID, s.QueueOffset}
 		if hasPos && known {
-			if p := w.earliestOther(append([]placed{w.sentAt[pos]}, w.sentAtMore[pos]...), msg); p != nil {
+			var ps []placed
+			for _, x := range w.atPosition(pl, s.QueueID, s.QueueOffset) {
+				ps = append(ps, placed{msg: w.s.rec(int(x.rec)).msg, time: x.time, rec: x.rec})
+			}
+			if p := w.earliestOther(ps, s.MsgID); p != nil {
 				other, how = p, fmt.Sprintf("%s queue %d offset %d", s.Broker, s.QueueID, s.QueueOffset)
 			}
 		}
-		if off, _ := t.lookup(s.OffsetMsgID); other == nil && off != 0 {
-			if p := w.earliestOther(append([]placed{w.offsetMsgs[off]}, w.offsetMsgsMore[off]...), msg); p != nil {
+		if other == nil && s.OffsetMsgID != "" {
+			var ps []placed
+			for _, x := range w.byOffsetMsgID[s.OffsetMsgID] {
+				ps = append(ps, placed{msg: x.msg, time: x.time, rec: x.rec})
+			}
+			if p := w.earliestOther(ps, s.MsgID); p != nil {
 				other, how = p, "offsetMsgId "+s.OffsetMsgID
 			}
 		}
@@ -499,12 +569,12 @@ func (w *world) crashEvidence(c *Case, f *facts) bool {
 			c.At = s.Time
 			return true
 		}
-		if hasPos {
-			for _, q := range w.sendsByQueue[queueKey{s.Broker, s.Topic, s.QueueID}] {
-				if q.time > s.Time && q.offset <= s.QueueOffset && q.msg != msg {
+		if hasPos && known {
+			for _, x := range w.queueAfter(pl, s.QueueID, s.Time) {
+				if q := &w.stored[x]; q.offset <= s.QueueOffset && t.str(w.s.rec(int(q.rec)).msg) != s.MsgID {
 					c.Evidence = append(c.Evidence, Evidence{
 						Text: fmt.Sprintf("%s queue %d rolled back: msgId %s was stored at offset %d at %s, at or below this message's offset %d: the broker lost its unflushed tail in a crash",
-							s.Broker, s.QueueID, t.str(q.msg), q.offset, fmtTime(q.time), s.QueueOffset),
+							s.Broker, s.QueueID, t.str(w.s.rec(int(q.rec)).msg), q.offset, fmtTime(q.time), s.QueueOffset),
 						Time: q.time,
 					})
 					c.Verdict, c.Confidence, c.Missing = LostInBroker, High, ingest.HopDelivered
@@ -518,15 +588,16 @@ func (w *world) crashEvidence(c *Case, f *facts) bool {
 	return false
 }
 
-// earliestOther picks, deterministically, the earliest message of ps that is not msg.
-func (w *world) earliestOther(ps []placed, msg sym) *placed {
+// earliestOther picks, deterministically, the earliest message of ps that is not self (a msgId).
+func (w *world) earliestOther(ps []placed, self string) *placed {
+	t := w.s.syms
 	var best *placed
 	for i := range ps {
 		p := &ps[i]
-		if p.msg == 0 || p.msg == msg {
+		if p.msg == 0 || t.str(p.msg) == self {
 			continue
 		}
-		if best == nil || p.time < best.time || (p.time == best.time && w.s.syms.str(p.msg) < w.s.syms.str(best.msg)) {
+		if best == nil || p.time < best.time || (p.time == best.time && t.str(p.msg) < t.str(best.msg)) {
 			best = p
 		}
 	}

@@ -103,7 +103,7 @@ func join(s *store) joined {
 
 	for i := 0; i < s.len(); i++ {
 		r := s.rec(i)
-		if ingest.Hop(r.hop) == ingest.HopProgress {
+		if r.hop() == ingest.HopProgress {
 			continue
 		}
 		first := noNode
@@ -145,7 +145,7 @@ func join(s *store) joined {
 	for i := 0; i < s.len(); i++ {
 		r := s.rec(i)
 		res.caseOf[i] = noNode
-		if ingest.Hop(r.hop) == ingest.HopProgress {
+		if r.hop() == ingest.HopProgress {
 			continue
 		}
 		node := noNode
@@ -185,8 +185,19 @@ func join(s *store) joined {
 	return res
 }
 
-// caseRanges returns, per case, the indexes of its records in input order (one shared backing array).
-func caseRanges(j joined) [][]int32 {
+// caseSet lists, per case, the indexes of its records in input order: case c's are idx[start[c]:start[c+1]].
+// Two flat arrays, not a slice per case: a million cases would cost 24 MB of slice headers.
+type caseSet struct {
+	start []int32
+	idx   []int32
+}
+
+func (cs caseSet) len() int { return max(len(cs.start)-1, 0) }
+
+func (cs caseSet) at(c int) []int32 { return cs.idx[cs.start[c]:cs.start[c+1]:cs.start[c+1]] }
+
+// caseRanges groups the records by case.
+func caseRanges(j joined) caseSet {
 	start := make([]int32, len(j.sizes)+1)
 	for c, n := range j.sizes {
 		start[c+1] = start[c] + n
@@ -199,9 +210,5 @@ func caseRanges(j joined) [][]int32 {
 			next[c]++
 		}
 	}
-	out := make([][]int32, len(j.sizes))
-	for c := range out {
-		out[c] = idx[start[c]:start[c+1]:start[c+1]]
-	}
-	return out
+	return caseSet{start: start, idx: idx}
 }

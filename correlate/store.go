@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"unsafe"
 
@@ -17,10 +18,37 @@ type sym uint32 // 0 is the empty string
 // table of symbols: no per-string allocation and no pointers for the garbage collector to trace, which matters
 // with millions of order IDs and msgIds.
 type symtab struct {
-	chunks [][]byte // string bytes; a chunk is never reallocated, so strings made from it stay valid
-	loc    []uint64 // per symbol: chunk index << 40 | offset << 20 | length
-	table  []uint32 // slot -> symbol (0 = empty); len is a power of two, at most half full
-	seed   maphash.Seed
+	arena
+	loc   []uint64 // per symbol: its place in the arena
+	table []uint32 // slot -> symbol (0 = empty); len is a power of two, at most half full
+	seed  maphash.Seed
+}
+
+// arena keeps strings in append-only chunks of bytes: no pointers for the garbage collector, no allocation per
+// string, and a chunk is never reallocated, so strings made from it stay valid.
+type arena struct {
+	chunks [][]byte
+}
+
+// put copies s into the arena and returns its location: chunk index << 40 | offset << 20 | length.
+func (a *arena) put(s string) uint64 {
+	c := len(a.chunks) - 1
+	if c < 0 || len(a.chunks[c])+len(s) > cap(a.chunks[c]) {
+		a.chunks = append(a.chunks, make([]byte, 0, max(symChunk, len(s))))
+		c++
+	}
+	off := len(a.chunks[c])
+	a.chunks[c] = append(a.chunks[c], s...)
+	return uint64(c)<<40 | uint64(off)<<20 | uint64(len(s))
+}
+
+// get returns the string at loc.
+func (a *arena) get(loc uint64) string {
+	c, off, n := loc>>40, (loc>>20)&(1<<20-1), loc&(1<<20-1)
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String(&a.chunks[c][off], int(n))
 }
 
 const (
@@ -39,19 +67,15 @@ func newSymtab(n int) *symtab {
 // len is the number of symbols, counting the empty string's 0.
 func (t *symtab) len() int { return len(t.loc) }
 
-func (t *symtab) str(x sym) string {
-	l := t.loc[x]
-	c, off, n := l>>40, (l>>20)&(1<<20-1), l&(1<<20-1)
-	if n == 0 {
-		return ""
-	}
-	return unsafe.String(&t.chunks[c][off], int(n))
-}
+func (t *symtab) str(x sym) string { return t.get(t.loc[x]) }
 
 // lookup finds the symbol of s without adding it.
 func (t *symtab) lookup(s string) (sym, bool) {
 	if s == "" {
 		return 0, true
+	}
+	if t.table == nil {
+		return 0, false // dropped after the verdicts (see correlate)
 	}
 	mask := uint64(len(t.table) - 1)
 	for i := maphash.String(t.seed, s) & mask; ; i = (i + 1) & mask {
@@ -84,24 +108,12 @@ func (t *symtab) id(s string) sym {
 		}
 	}
 	x := sym(len(t.loc))
-	t.loc = append(t.loc, t.store(s))
+	t.loc = append(t.loc, t.put(s))
 	t.table[i] = uint32(x)
 	if 2*len(t.loc) > len(t.table) {
 		t.grow()
 	}
 	return x
-}
-
-// store copies s into the chunks and returns its location.
-func (t *symtab) store(s string) uint64 {
-	c := len(t.chunks) - 1
-	if c < 0 || len(t.chunks[c])+len(s) > cap(t.chunks[c]) {
-		t.chunks = append(t.chunks, make([]byte, 0, max(symChunk, len(s))))
-		c++
-	}
-	off := len(t.chunks[c])
-	t.chunks[c] = append(t.chunks[c], s...)
-	return uint64(c)<<40 | uint64(off)<<20 | uint64(len(s))
 }
 
 func (t *symtab) grow() {
@@ -119,32 +131,32 @@ func (t *symtab) grow() {
 
 // rec is one event, packed: the low-cardinality strings of an event (broker, topic, group, host, result,
 // error, rule, file) form a context tuple shared by many events; the per-order payload of a paid or granted event
-// (red-packet ID, user, amount) sits in a side table. About 60 bytes an event.
+// (red-packet ID, user, amount) sits in a side arena. 56 bytes an event.
 type rec struct {
 	time    int64
 	qoff    int64
-	refOff  int64
+	refLo   uint32 // low 32 bits of the line's byte offset (see offset)
 	refLine uint32
-	qid     int16
-	retry   int16
-	hop     uint8
-	status  uint8
-	origin  uint8
-	nkeys   uint8 // keys beyond the first live in store.moreKeys
 	order   sym
 	msg     sym
 	offMsg  sym
 	key     sym
 	ctx     uint32 // index into store.ctxs
 	detail  uint32 // index into store.details (0 = none)
+	qid     int16
+	retry   int16
+	hs      uint8 // hop | status << 4
+	origin  uint8
+	nkeys   uint8 // keys beyond the first live in store.moreKeys
+	refHi   uint8 // bits 32-39 of the offset: a file may hold 1 TiB of (decompressed) text
 }
+
+func (r *rec) hop() ingest.Hop       { return ingest.Hop(r.hs & 15) }
+func (r *rec) status() ingest.Status { return ingest.Status(r.hs >> 4) }
+func (r *rec) offset() int64         { return int64(r.refHi)<<32 | int64(r.refLo) }
 
 type evContext struct {
 	broker, topic, group, host, result, err, rule, path string
-}
-
-type detail struct {
-	grant, user, amount string
 }
 
 type store struct {
@@ -154,12 +166,14 @@ type store struct {
 	moreKeys map[int32][]sym
 	ctxs     []evContext
 	ctxIndex map[evContext]uint32
-	details  []detail
+	details  []uint64 // per detail: where its red-packet ID, user and amount sit in blobs (see putDetail)
+	blobs    arena
+	scratch  []byte
 }
 
 func newStore(hint int) *store {
 	return &store{syms: newSymtab(hint), moreKeys: map[int32][]sym{},
-		ctxIndex: map[evContext]uint32{}, details: make([]detail, 1)}
+		ctxIndex: map[evContext]uint32{}, details: make([]uint64, 1)}
 }
 
 type ctxEntry struct {
@@ -193,17 +207,21 @@ func (s *store) add(e *ingest.Event) {
 	t := s.syms
 	ci := s.ctxOf(e)
 	r := rec{
-		time: e.Time, qoff: e.QueueOffset, refOff: e.Ref.Offset, refLine: uint32(min(max(e.Ref.Line, 0), 1<<32-1)),
+		time: e.Time, qoff: e.QueueOffset, refLine: uint32(min(max(e.Ref.Line, 0), 1<<32-1)),
+		refLo: uint32(e.Ref.Offset), refHi: uint8(min(max(e.Ref.Offset, 0), 1<<40-1) >> 32),
 		qid: int16(max(min(e.QueueID, 1<<15-1), -1)), retry: int16(max(min(e.Retry, 1<<15-1), -1)),
-		hop: uint8(e.Hop), status: uint8(e.Status), origin: uint8(e.Origin),
+		hs: uint8(e.Hop&15) | uint8(e.Status&15)<<4, origin: uint8(e.Origin),
 		order: t.id(e.OrderID), msg: t.id(e.MsgID), offMsg: t.id(e.OffsetMsgID), ctx: ci,
 	}
 	if e.GrantID != "" || e.UserID != "" || e.Amount != "" {
-		r.detail = uint32(len(s.details))
-		s.details = append(s.details, detail{e.GrantID, e.UserID, e.Amount})
+		r.detail = s.putDetail(e.GrantID, e.UserID, e.Amount)
 	}
 	if len(e.Keys) > 0 {
-		r.key = t.id(e.Keys[0])
+		if e.Keys[0] == e.OrderID {
+			r.key = r.order // the usual case: the key is the order ID
+		} else {
+			r.key = t.id(e.Keys[0])
+		}
 		if len(e.Keys) > 1 {
 			more := make([]sym, 0, len(e.Keys)-1)
 			for _, k := range e.Keys[1:] {
@@ -214,6 +232,34 @@ func (s *store) add(e *ingest.Event) {
 		}
 	}
 	s.push(r)
+}
+
+// putDetail keeps a grant's or payment's payload as one blob of three length-prefixed strings and returns its
+// index in details. The strings are copied: the event's own may live in a batch its source reuses.
+func (s *store) putDetail(grant, user, amount string) uint32 {
+	b := s.scratch[:0]
+	for _, v := range [3]string{grant, user, amount} {
+		v = v[:min(len(v), 1<<16)] // a payload field of more than 64 KiB is garbage; keep it bounded
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	s.scratch = b
+	s.details = append(s.details, s.blobs.put(unsafe.String(unsafe.SliceData(b), len(b))))
+	return uint32(len(s.details) - 1)
+}
+
+// detail returns a detail's red-packet ID, user and amount.
+func (s *store) detail(i uint32) (grant, user, amount string) {
+	if i == 0 {
+		return "", "", ""
+	}
+	b := s.blobs.get(s.details[i])
+	var out [3]string
+	for k := range out {
+		n, w := binary.Uvarint([]byte(b[:min(len(b), binary.MaxVarintLen64)]))
+		out[k], b = b[w:w+int(n)], b[w+int(n):]
+	}
+	return out[0], out[1], out[2]
 }
 
 const chunkBits = 16
@@ -262,14 +308,14 @@ func (s *store) event(i int) ingest.Event {
 	r := s.rec(i)
 	t := s.syms
 	cx := &s.ctxs[r.ctx]
-	d := &s.details[r.detail]
+	grant, user, amount := s.detail(r.detail)
 	e := ingest.Event{
-		Time: r.time, Hop: ingest.Hop(r.hop), Status: ingest.Status(r.status), Origin: ingest.Origin(r.origin),
+		Time: r.time, Hop: r.hop(), Status: r.status(), Origin: ingest.Origin(r.origin),
 		OrderID: t.str(r.order), MsgID: t.str(r.msg), OffsetMsgID: t.str(r.offMsg),
 		Broker: cx.broker, Topic: cx.topic, QueueID: int32(r.qid), QueueOffset: r.qoff,
 		Group: cx.group, Host: cx.host, Result: cx.result, Error: cx.err,
-		Retry: int32(r.retry), GrantID: d.grant, UserID: d.user, Amount: d.amount,
-		Rule: cx.rule, Ref: ingest.Ref{Path: cx.path, Line: int64(r.refLine), Offset: r.refOff},
+		Retry: int32(r.retry), GrantID: grant, UserID: user, Amount: amount,
+		Rule: cx.rule, Ref: ingest.Ref{Path: cx.path, Line: int64(r.refLine), Offset: r.offset()},
 	}
 	if r.key != 0 {
 		e.Keys = s.keys(i)
@@ -303,3 +349,66 @@ func (s *store) keySyms(i int, f func(sym)) {
 		}
 	}
 }
+
+// okRow is an ok order of a large audit, compactly: every string of its Case is a symbol, a detail or a context
+// of the store (see compactOK).
+type okRow struct {
+	at     int64
+	order  sym    // ID and OrderID
+	msg    sym    // its one msgId (0: none)
+	detail uint32 // its payment's user and amount (0: none)
+	where  uint32 // 1 + the context whose host is Where (0: none)
+}
+
+// compactOK turns a lean ok Case (classified, its events dropped or about to be) into an okRow, when every field
+// can be said with the store's symbols; otherwise it says no and the Case is kept as it is.
+func (s *store) compactOK(c *Case, idx []int32) (okRow, bool) {
+	if c.Verdict != OK || c.Confidence != High || c.Reason != okReason || c.Missing != ingest.HopNone ||
+		c.OrderID == "" || c.ID != c.OrderID || len(c.MsgIDs) > 1 || len(c.Evidence) > 0 {
+		return okRow{}, false
+	}
+	row := okRow{at: c.At}
+	needMsg, needDetail, needWhere := len(c.MsgIDs) == 1, c.UserID != "" || c.Amount != "", c.Where != ""
+	for _, i := range idx {
+		r := s.rec(int(i))
+		if row.order == 0 && r.order != 0 && s.syms.str(r.order) == c.OrderID {
+			row.order = r.order
+		}
+		if needMsg && row.msg == 0 && r.msg != 0 && s.syms.str(r.msg) == c.MsgIDs[0] {
+			row.msg = r.msg
+		}
+		if needDetail && row.detail == 0 && r.detail != 0 {
+			if _, user, amount := s.detail(r.detail); user == c.UserID && amount == c.Amount {
+				row.detail = r.detail
+			}
+		}
+		if needWhere && row.where == 0 && s.ctxs[r.ctx].host == c.Where {
+			row.where = r.ctx + 1
+		}
+	}
+	if row.order == 0 || (needMsg && row.msg == 0) || (needDetail && row.detail == 0) || (needWhere && row.where == 0) {
+		return okRow{}, false
+	}
+	return row, true
+}
+
+// okCase makes the Case of an okRow; it needs the symbols, details and contexts, not the records.
+func (s *store) okCase(row *okRow) *Case {
+	c := &Case{ID: s.syms.str(row.order), Verdict: OK, Confidence: High, Reason: okReason, At: row.at}
+	c.OrderID = c.ID
+	if row.msg != 0 {
+		c.MsgIDs = []string{s.syms.str(row.msg)}
+	}
+	_, c.UserID, c.Amount = s.detail(row.detail)
+	if row.where != 0 {
+		c.Where = s.ctxs[row.where-1].host
+	}
+	return c
+}
+
+// dropRecords lets the records go; symbols, contexts and details stay (Cases point into them).
+func (s *store) dropRecords() {
+	s.chunks, s.moreKeys = nil, nil
+}
+
+var _ [56 - unsafe.Sizeof(rec{})]byte // rec stays 56 bytes: 8 million of them are most of an audit's memory

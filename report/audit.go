@@ -1,11 +1,14 @@
 package report
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -32,15 +35,17 @@ func WriteAudit(w io.Writer, a *correlate.Audit, opt AuditOptions) error {
 	case "json":
 		return writeAuditJSON(w, a, opt)
 	case "ndjson":
-		enc := json.NewEncoder(w)
-		for _, c := range a.Cases {
-			if opt.Only.Match(c) {
-				if err := enc.Encode(RowOf(c)); err != nil {
-					return err
+		return writeRows(w, a.Cases, func(b *bytes.Buffer, cs []*correlate.Case) error {
+			enc := json.NewEncoder(b)
+			for _, c := range cs {
+				if opt.Only.Match(c) {
+					if err := enc.Encode(RowOf(c)); err != nil {
+						return err
+					}
 				}
 			}
-		}
-		return nil
+			return nil
+		})
 	case "csv":
 		return writeAuditCSV(w, a, opt)
 	case "html":
@@ -57,18 +62,87 @@ func writeAuditCSV(w io.Writer, a *correlate.Audit, opt AuditOptions) error {
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
 	}
-	for _, c := range a.Cases {
-		if !opt.Only.Match(c) {
-			continue
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return writeRows(w, a.Cases, func(b *bytes.Buffer, cs []*correlate.Case) error {
+		cw := csv.NewWriter(b)
+		for _, c := range cs {
+			if !opt.Only.Match(c) {
+				continue
+			}
+			r := RowOf(c)
+			if err := cw.Write([]string{r.OrderID, r.Verdict, r.MissingHop, r.Confidence, r.Where, r.At,
+				strings.Join(r.MsgIDs, " "), r.UserID, r.Amount, r.Reason}); err != nil {
+				return err
+			}
 		}
-		r := RowOf(c)
-		if err := cw.Write([]string{r.OrderID, r.Verdict, r.MissingHop, r.Confidence, r.Where, r.At,
-			strings.Join(r.MsgIDs, " "), r.UserID, r.Amount, r.Reason}); err != nil {
+		cw.Flush()
+		return cw.Error()
+	})
+}
+
+// rowChunk is how many orders one worker renders at a time.
+const rowChunk = 4096
+
+// writeRows renders cases a chunk at a time on every core and writes the chunks in order: the output is the
+// same as rendering them one by one, a million rows take a fraction of the time.
+func writeRows(w io.Writer, cases []*correlate.Case, render func(*bytes.Buffer, []*correlate.Case) error) error {
+	n := (len(cases) + rowChunk - 1) / rowChunk
+	if n <= 1 {
+		var b bytes.Buffer
+		if err := render(&b, cases); err != nil {
 			return err
 		}
+		_, err := w.Write(b.Bytes())
+		return err
 	}
-	cw.Flush()
-	return cw.Error()
+	workers := min(runtime.GOMAXPROCS(0), n)
+	type chunk struct {
+		buf  *bytes.Buffer
+		err  error
+		done chan struct{}
+	}
+	chunks := make([]chunk, n)
+	for i := range chunks {
+		chunks[i].done = make(chan struct{})
+	}
+	// A worker only runs ahead of the writer by a bounded number of chunks, so memory stays small.
+	slots := make(chan struct{}, 4*workers)
+	next := make(chan int)
+	go func() {
+		for i := 0; i < n; i++ {
+			slots <- struct{}{}
+			next <- i
+		}
+		close(next)
+	}()
+	pool := sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	for range workers {
+		go func() {
+			for i := range next {
+				b := pool.Get().(*bytes.Buffer)
+				b.Reset()
+				cs := cases[i*rowChunk : min(len(cases), (i+1)*rowChunk)]
+				chunks[i].buf, chunks[i].err = b, render(b, cs)
+				close(chunks[i].done)
+			}
+		}()
+	}
+	var err error
+	for i := range chunks {
+		<-chunks[i].done
+		if err == nil {
+			err = chunks[i].err
+		}
+		if err == nil {
+			_, err = w.Write(chunks[i].buf.Bytes())
+		}
+		pool.Put(chunks[i].buf)
+		<-slots
+	}
+	return err
 }
 
 type auditJSON struct {

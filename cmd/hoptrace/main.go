@@ -2,6 +2,29 @@
 // red-packet-service logs and RocketMQ message traces. See README.md.
 package main
 
-import "os"
+import (
+	"fmt"
+	"os"
+	"runtime/pprof"
+)
 
-func main() { os.Exit(Main(os.Args[1:], newEnv())) }
+func main() {
+	// HOPTRACE_CPUPROFILE=FILE writes a CPU profile of the run (for `go tool pprof`); a developer aid, documented
+	// in README.md ("Developing").
+	if p := os.Getenv("HOPTRACE_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "Error: HOPTRACE_CPUPROFILE: %v\n", err)
+			os.Exit(exitUsage)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(os.Stderr, "Error: HOPTRACE_CPUPROFILE: %v\n", err)
+			os.Exit(exitUsage)
+		}
+		code := Main(os.Args[1:], newEnv())
+		pprof.StopCPUProfile()
+		f.Close()
+		os.Exit(code)
+	}
+	os.Exit(Main(os.Args[1:], newEnv()))
+}
