@@ -12,11 +12,10 @@ import (
 // name is a dotted path: "mq.msgId" matches {"mq":{"msgId":...}} and also a literal key "mq.msgId" (ECS
 // writes both styles). It validates the whole line as it goes, so a line that is not one JSON object fails.
 type jsonScanner struct {
-	slots    map[string]int  // wanted path -> slot
-	prefixes map[string]bool // paths of objects worth descending into
-	vals     [][]byte        // by slot; nil = absent (or null)
-	path     []byte
-	filter   *keyFilter // nil = look every key up
+	paths  *pathIndex // wanted path -> slot, and the paths of objects worth descending into
+	vals   [][]byte   // by slot; nil = absent (or null)
+	path   []byte
+	filter *keyFilter // nil = look every key up
 }
 
 // keyFilter rules out most unwanted keys before a map lookup: the first byte and the length of every wanted
@@ -129,11 +128,11 @@ func (s *jsonScanner) object(b []byte, i int, want bool, depth int) (int, error)
 				s.path = append(s.path, '.')
 			}
 			s.path = append(s.path, key...)
-			slot, wanted := s.slots[string(s.path)]
+			slot, wanted, prefix := s.paths.lookup(s.path)
 			switch c := b[i]; {
 			case c == '{':
 				start := i
-				i, err = s.object(b, i, s.prefixes[string(s.path)], depth+1)
+				i, err = s.object(b, i, prefix, depth+1)
 				if err == nil && wanted && s.vals[slot] == nil {
 					s.vals[slot] = b[start:i]
 				}
@@ -329,39 +328,51 @@ func jscalar(b []byte, i int) (int, error) {
 	return i, nil
 }
 
-// jstringRaw finds the end of the string at b[i] == '"'. It returns the raw content and whether it has escapes.
-func jstringRaw(b []byte, i int) (raw []byte, next int, err error) {
-	j := i + 1
-	for j < len(b) {
-		c := b[j]
-		if c == '"' {
-			return b[i+1 : j], j + 1, nil
-		}
-		if c == '\\' {
-			j += 2
-			continue
-		}
-		if c < 0x20 {
-			return nil, j, jerr(j, "control character in string")
-		}
-		j++
+// strPlain marks the bytes a JSON string scan steps over: everything but '"', '\\' and control characters.
+var strPlain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
 	}
-	return nil, len(b), jerr(len(b), "unterminated string")
+	return t
+}()
+
+// jstringRaw finds the end of the string at b[i] == '"'. It returns the raw content, where the string ends, and
+// whether it has escapes.
+func jstringScan(b []byte, i int) (raw []byte, next int, escaped bool, err error) {
+	j := i + 1
+	for {
+		for j < len(b) && strPlain[b[j]] {
+			j++
+		}
+		if j >= len(b) {
+			return nil, len(b), false, jerr(len(b), "unterminated string")
+		}
+		switch c := b[j]; {
+		case c == '"':
+			return b[i+1 : j], j + 1, escaped, nil
+		case c == '\\':
+			escaped = true
+			j += 2
+		default:
+			return nil, j, false, jerr(j, "control character in string")
+		}
+	}
+}
+
+// jstringRaw finds the end of the string at b[i] == '"' and returns its raw content.
+func jstringRaw(b []byte, i int) (raw []byte, next int, err error) {
+	raw, next, _, err = jstringScan(b, i)
+	return raw, next, err
 }
 
 // jstring reads the string at b[i] == '"' and returns its value, unescaped (a new slice only if needed).
 func jstring(b []byte, i int) ([]byte, int, error) {
-	raw, next, err := jstringRaw(b, i)
-	if err != nil {
-		return nil, next, err
+	raw, next, escaped, err := jstringScan(b, i)
+	if err != nil || !escaped {
+		return raw, next, err
 	}
-	for _, c := range raw {
-		if c == '\\' {
-			v, err := unescapeJSON(raw, i+1)
-			return v, next, err
-		}
-	}
-	return raw, next, nil
+	v, err := unescapeJSON(raw, i+1)
+	return v, next, err
 }
 
 func unescapeJSON(raw []byte, at int) ([]byte, error) {

@@ -171,7 +171,7 @@ func newTestScanner(names ...string) *jsonScanner {
 	}
 	s.Rules[0].extract = []fieldExtract{{field: fOrderID, ex: ex}}
 	s.compile()
-	return &jsonScanner{slots: s.slots, prefixes: s.prefixes, vals: make([][]byte, len(s.names))}
+	return &jsonScanner{paths: &s.paths, vals: make([][]byte, len(s.names))}
 }
 
 func TestJSONScanner(t *testing.T) {
@@ -214,7 +214,11 @@ func TestJSONScanner(t *testing.T) {
 			continue
 		}
 		for _, n := range names {
-			v := s.vals[s.slots[n]]
+			slot, ok, _ := s.paths.lookup([]byte(n))
+			if !ok {
+				t.Fatalf("%s has no slot", n)
+			}
+			v := s.vals[slot]
 			want, found := tt.want[n]
 			if found != (v != nil) || string(v) != want {
 				t.Errorf("scan(%q)[%s] = %q (found %v), want %q (found %v)", tt.in, n, v, v != nil, want, found)

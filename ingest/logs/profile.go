@@ -88,6 +88,7 @@ type SourceSpec struct {
 	names    []string       // field names this source reads, indexed by slot
 	slots    map[string]int // field name -> slot
 	prefixes map[string]bool
+	paths    pathIndex // slots and prefixes, for the readers' hot loops
 	keys     *keyFilter
 	filters  [][]byte // prefilter literals (raw line), deduplicated
 	always   bool     // some rule has no literal: every line is a candidate
@@ -851,6 +852,7 @@ func (s *SourceSpec) compile() {
 		}
 	}
 	s.keys = newKeyFilter(s.names)
+	s.paths = newPathIndex(s.slots, s.prefixes)
 	// Prefilter: the distinct rule literals, with a literal dropped when a shorter one it contains is kept, and
 	// literals sharing a long common prefix merged into that prefix.
 	var lits [][]byte

@@ -41,8 +41,9 @@ type fileReader struct {
 	lits     litCache
 	scanner  jsonScanner
 	vals     [][]byte
-	inRecord bool              // the previous text line was a record or one of its continuation lines
-	interned map[string]string // this reader's cache in front of the shared Interner: no lock per event
+	inRecord bool               // the previous text line was a record or one of its continuation lines
+	interned map[string]string  // this reader's cache in front of the shared Interner: no lock per event
+	strs     ingest.StringArena // per-event strings
 }
 
 // intern returns the shared interned copy of b, through a cache of this reader's own (hosts, brokers, topics,
@@ -197,7 +198,7 @@ func (fr *fileReader) setup(spec *SourceSpec, format string) {
 		}
 	}
 	fr.vals = make([][]byte, len(spec.names))
-	fr.scanner = jsonScanner{slots: spec.slots, prefixes: spec.prefixes, vals: fr.vals, filter: spec.keys}
+	fr.scanner = jsonScanner{paths: &spec.paths, vals: fr.vals, filter: spec.keys}
 }
 
 func (fr *fileReader) readLines(ctx context.Context, br *bufio.Reader) error {
@@ -538,7 +539,7 @@ func (r *record) reset() {
 
 // set stores a key=value if the source reads that key (the first value wins).
 func (r *record) set(spec *SourceSpec, key, val []byte) {
-	if i, ok := spec.slots[string(key)]; ok && r.vals[i] == nil {
+	if i, ok, _ := spec.paths.lookup(key); ok && r.vals[i] == nil {
 		r.vals[i] = val
 	}
 }
@@ -653,14 +654,14 @@ func (fr *fileReader) event(r *Rule, rec *record, lineNo, off int64) ingest.Even
 		switch fe.field {
 		case fOrderID:
 			if !placeholder(v) {
-				ev.OrderID = string(v)
+				ev.OrderID = fr.strs.Bytes(v)
 			}
 		case fKeys:
-			ev.Keys = splitKeys(v, ev.OrderID)
+			ev.Keys = splitKeys(&fr.strs, v, ev.OrderID)
 		case fMsgID:
-			ev.MsgID = normID(v)
+			ev.MsgID = normID(&fr.strs, v)
 		case fOffsetMsgID:
-			ev.OffsetMsgID = normID(v)
+			ev.OffsetMsgID = normID(&fr.strs, v)
 		case fBroker:
 			ev.Broker = fr.intern(v)
 		case fTopic:
@@ -693,14 +694,14 @@ func (fr *fileReader) event(r *Rule, rec *record, lineNo, off int64) ingest.Even
 			}
 		case fGrantID:
 			if !placeholder(v) {
-				ev.GrantID = string(v)
+				ev.GrantID = fr.strs.Bytes(v)
 			}
 		case fUserID:
 			if !placeholder(v) {
-				ev.UserID = string(v)
+				ev.UserID = fr.strs.Bytes(v)
 			}
 		case fAmount:
-			ev.Amount = string(v)
+			ev.Amount = fr.strs.Bytes(v)
 		}
 	}
 	return ev
@@ -731,9 +732,18 @@ func (fr *fileReader) extractValue(rec *record, ex *Extractor) []byte {
 	return nil
 }
 
+// normID is ingest.NormalizeID for a byte slice: upper-cased hex, placeholders dropped.
+func normID(a *ingest.StringArena, v []byte) string {
+	v = bytes.TrimSpace(v)
+	if placeholder(v) {
+		return ""
+	}
+	return a.Upper(v)
+}
+
 // splitKeys splits message keys on spaces and commas, dropping placeholders. A key equal to the order ID shares
 // its string.
-func splitKeys(v []byte, orderID string) []string {
+func splitKeys(a *ingest.StringArena, v []byte, orderID string) []string {
 	var out []string
 	for len(v) > 0 {
 		i := 0
@@ -747,7 +757,10 @@ func splitKeys(v []byte, orderID string) []string {
 		if k := v[i:j]; len(k) > 0 && !placeholder(k) {
 			s := orderID
 			if string(k) != orderID {
-				s = string(k)
+				s = a.Bytes(k)
+			}
+			if out == nil {
+				out = a.List(1 + bytes.Count(v[j:], []byte{' '}) + bytes.Count(v[j:], []byte{','}) + bytes.Count(v[j:], []byte{'\t'}))
 			}
 			out = append(out, s)
 		}
@@ -760,32 +773,6 @@ func splitKeys(v []byte, orderID string) []string {
 func placeholder(v []byte) bool {
 	const longest = len("undefined") + 2 // with surrounding spaces
 	return len(v) <= longest && ingest.IsPlaceholder(string(v))
-}
-
-// normID is ingest.NormalizeID for a byte slice: one allocation, upper-cased hex, placeholders dropped.
-func normID(v []byte) string {
-	v = bytes.TrimSpace(v)
-	if placeholder(v) {
-		return ""
-	}
-	lower := false
-	for _, c := range v {
-		if c >= 'a' && c <= 'z' {
-			lower = true
-			break
-		}
-	}
-	if !lower {
-		return string(v)
-	}
-	b := make([]byte, len(v))
-	for i, c := range v {
-		if c >= 'a' && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		b[i] = c
-	}
-	return string(b)
 }
 
 // clip shortens a line for an error message.

@@ -41,7 +41,7 @@ func ReadDump(r io.Reader, path string, in *ingest.Interner, st *ingest.Stats, e
 	if st.Format == "" {
 		st.Format = "trace"
 	}
-	d := dumpReader{path: in.String(path), in: in, st: st, emit: emit, pairs: NewPairer(), dec: decoder{in: in}}
+	d := dumpReader{path: in.String(path), in: in, st: st, emit: emit, pairs: NewPairer(), dec: decoder{in: in, arena: &ingest.StringArena{}}}
 
 	br := bufio.NewReaderSize(r, 64<<10)
 	var src io.Reader = br

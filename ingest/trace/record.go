@@ -252,7 +252,10 @@ const maxFields = 16
 // topic, hosts, region, tags) are interned; identifiers (msgId, offsetMsgId, keys, requestId) are plain copies:
 // they are unique per message, and interning them would grow the Interner by millions of entries a day.
 type decoder struct {
-	in     *ingest.Interner
+	in *ingest.Interner
+	// arena, if set, holds the identifiers' strings (see ingest.StringArena), and msgIds come out upper-cased:
+	// ReadDump's events compare them upper-cased anyway, and one copy is made instead of two.
+	arena  *ingest.StringArena
 	fields [maxFields][]byte
 	cache  map[string]string // this decoder's cache in front of in: no lock per field
 }
@@ -283,7 +286,18 @@ func (d *decoder) unique(b []byte) string {
 	if len(b) == 0 || string(b) == "null" {
 		return ""
 	}
+	if d.arena != nil {
+		return d.arena.Bytes(b)
+	}
 	return string(b)
+}
+
+// id copies a msgId or offsetMsgId: upper-cased when the decoder has an arena.
+func (d *decoder) id(b []byte) string {
+	if d.arena == nil || len(b) == 0 || string(b) == "null" {
+		return d.unique(b)
+	}
+	return d.arena.Upper(b)
 }
 
 // keys splits a keys field on spaces and drops placeholders ("null" when there are none).
@@ -292,7 +306,12 @@ func (d *decoder) keys(b []byte) []string {
 		return nil
 	}
 	n := 1 + bytes.Count(b, []byte{' '})
-	out := make([]string, 0, n)
+	var out []string
+	if d.arena != nil {
+		out = d.arena.List(n)
+	} else {
+		out = make([]string, 0, n)
+	}
 	for len(b) > 0 {
 		k := b
 		if i := bytes.IndexByte(b, ' '); i >= 0 {
@@ -368,11 +387,11 @@ func (d *decoder) decode(rec []byte) (r Record, err error) {
 		p := parser{d: d, typ: TypePub}
 		r.TimeMs = p.time("timestamp", f[1])
 		r.Region, r.Group, r.Topic = d.str(f[2]), d.str(f[3]), d.str(f[4])
-		r.MsgID, r.Tags, r.Keys, r.StoreHost = d.unique(f[5]), d.str(f[6]), d.keys(f[7]), d.str(f[8])
+		r.MsgID, r.Tags, r.Keys, r.StoreHost = d.id(f[5]), d.str(f[6]), d.keys(f[7]), d.str(f[8])
 		r.BodyLength = p.count("bodyLength", f[9])
 		r.CostTime = p.int("costTime", f[10])
 		r.MsgType = p.count("msgType", f[11])
-		r.OffsetMsgID = d.unique(f[12])
+		r.OffsetMsgID = d.id(f[12])
 		r.Success = p.bool("success", f[13])
 		if n == 15 {
 			r.ClientHost = d.str(f[14])
@@ -386,7 +405,7 @@ func (d *decoder) decode(rec []byte) (r Record, err error) {
 		}
 		p := parser{d: d, typ: TypeSubBefore}
 		r.TimeMs = p.time("timestamp", f[1])
-		r.Region, r.Group, r.RequestID, r.MsgID = d.str(f[2]), d.str(f[3]), d.unique(f[4]), d.unique(f[5])
+		r.Region, r.Group, r.RequestID, r.MsgID = d.str(f[2]), d.str(f[3]), d.unique(f[4]), d.id(f[5])
 		r.RetryTimes = p.count("retryTimes", f[6])
 		r.Keys = d.keys(f[7])
 		if n == 9 {
@@ -401,7 +420,7 @@ func (d *decoder) decode(rec []byte) (r Record, err error) {
 			break
 		}
 		p := parser{d: d, typ: TypeSubAfter}
-		r.RequestID, r.MsgID = d.unique(f[1]), d.unique(f[2])
+		r.RequestID, r.MsgID = d.unique(f[1]), d.id(f[2])
 		r.CostTime = p.int("costTime", f[3])
 		r.Success = p.bool("success", f[4])
 		r.Keys = d.keys(f[5])
@@ -420,7 +439,7 @@ func (d *decoder) decode(rec []byte) (r Record, err error) {
 		p := parser{d: d, typ: TypeEndTransaction}
 		r.TimeMs = p.time("timestamp", f[1])
 		r.Region, r.Group, r.Topic = d.str(f[2]), d.str(f[3]), d.str(f[4])
-		r.MsgID, r.Tags, r.Keys, r.StoreHost = d.unique(f[5]), d.str(f[6]), d.keys(f[7]), d.str(f[8])
+		r.MsgID, r.Tags, r.Keys, r.StoreHost = d.id(f[5]), d.str(f[6]), d.keys(f[7]), d.str(f[8])
 		r.MsgType = p.count("msgType", f[9])
 		r.TransactionID = d.unique(f[10])
 		switch string(f[11]) {
@@ -443,7 +462,7 @@ func (d *decoder) decode(rec []byte) (r Record, err error) {
 		}
 		p := parser{d: d, typ: TypeRecall}
 		r.TimeMs = p.time("timestamp", f[1])
-		r.Region, r.Group, r.Topic, r.MsgID = d.str(f[2]), d.str(f[3]), d.str(f[4]), d.unique(f[5])
+		r.Region, r.Group, r.Topic, r.MsgID = d.str(f[2]), d.str(f[3]), d.str(f[4]), d.id(f[5])
 		r.Success = p.bool("success", f[6])
 		return r, p.err
 	default:
