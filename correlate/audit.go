@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -151,7 +152,10 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 		}
 	}
 	ranges := caseRanges(j)
+	var dlog Coverage
 	if opt.Focus != "" {
+		// One case is classified, but a confidence that hangs on the whole day's coverage must be the audit's.
+		dlog = deliveredLogCoverage(st, ranges)
 		ranges = focus(st, ranges, opt.Focus)
 		opt.KeepEvents = true
 	}
@@ -225,10 +229,13 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 	for i := range accs {
 		acc.merge(&accs[i])
 	}
+	if opt.Focus != "" {
+		acc.dlog.Of, acc.dlog.Present = dlog.Of, dlog.Present
+	}
 	for _, c := range a.Cases {
 		a.Counts[c.Verdict]++
 	}
-	sort.Slice(a.Cases, func(x, y int) bool { return a.Cases[x].ID < a.Cases[y].ID })
+	sortByID(a.Cases)
 
 	a.Coverage = acc.coverage(stats, a.Window)
 	a.Latency = acc.latency()
@@ -244,18 +251,51 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 	return a
 }
 
+// sortByID sorts cases by ID. The IDs are copied beside their cases first, so the comparisons read one array
+// instead of chasing a pointer per comparison, and the two halves are sorted at once, then merged.
+func sortByID(cases []*Case) {
+	type entry struct {
+		id string
+		c  *Case
+	}
+	es := make([]entry, len(cases))
+	for i, c := range cases {
+		es[i] = entry{c.ID, c}
+	}
+	cmpID := func(a, b entry) int { return strings.Compare(a.id, b.id) }
+	half := len(es) / 2
+	if len(es) < 1<<14 {
+		half = 0
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); slices.SortFunc(es[:half], cmpID) }()
+	slices.SortFunc(es[half:], cmpID)
+	wg.Wait()
+	i, j := 0, half
+	for k := range cases {
+		if j >= len(es) || (i < half && es[i].id <= es[j].id) {
+			cases[k] = es[i].c
+			i++
+		} else {
+			cases[k] = es[j].c
+			j++
+		}
+	}
+}
+
 // prepare joins the store and builds the world and the clock-skew estimate, noting skew in a.
 func prepare(st *store, a *Audit, from, to int64) (joined, *world, skewEstimate) {
-	// The join, the world and the clock skew only read the store. The join goes first, alone: its union-find is
-	// the largest scratch memory of an audit, and is gone before the world and the skew (built at once) need theirs.
-	j := join(st)
-	var w *world
+	// The join, the world and the clock skew only read the store. The clock skew is estimated beside the join;
+	// the world is built after it: the join's union-find is the largest scratch memory of an audit, and is gone
+	// before the world's indexes need theirs.
 	var skew skewEstimate
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); w = newWorld(st, from, to, int64(a.Grace)) }()
-	skew = estimateSkew(st)
+	go func() { defer wg.Done(); skew = estimateSkew(st) }()
+	j := join(st)
 	wg.Wait()
+	w := newWorld(st, from, to, int64(a.Grace))
 	a.Unattached, a.Refused = j.unattached, j.refused
 	for h, d := range skew.behind {
 		s := HostSkew{Host: h, Behind: time.Duration(d), Applied: time.Duration(d) <= maxSkew}
@@ -669,6 +709,38 @@ func streamName(path string) string {
 }
 
 // countPresent counts the distinct msgIds of want and how many of them appear in have.
+// deliveredLogCoverage counts, over every case, the messages delivered per SubBefore trace and, of those, the
+// ones a consumer log shows delivered: the accumulator's dlog, from the records alone (no case is classified).
+func deliveredLogCoverage(st *store, ranges caseSet) Coverage {
+	var c Coverage
+	var traced, logged []sym
+	for ci := range ranges.len() {
+		traced, logged = traced[:0], logged[:0]
+		for _, i := range ranges.at(ci) {
+			r := st.rec(int(i))
+			if r.hop() != ingest.HopDelivered {
+				continue
+			}
+			switch ingest.Origin(r.origin) {
+			case ingest.OriginTrace:
+				traced = append(traced, r.msg)
+			case ingest.OriginLog:
+				logged = append(logged, r.msg)
+			}
+		}
+		for k, m := range traced {
+			if slices.Contains(traced[:k], m) {
+				continue
+			}
+			c.Of++
+			if slices.Contains(logged, m) {
+				c.Present++
+			}
+		}
+	}
+	return c
+}
+
 func countPresent(c *Coverage, want, have []string) {
 	for i, m := range want {
 		if contains(want[:i], m) {

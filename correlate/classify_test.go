@@ -327,3 +327,32 @@ func TestGrantsWithoutIDs(t *testing.T) {
 		t.Errorf("two grants: %s %s (%s)", c.Verdict, c.Confidence, c.Reason)
 	}
 }
+
+// TestFocusWeakConsumerLogs: when consumer logs show few of the deliveries the SubBefore traces show, the audit
+// lowers lost_in_broker verdicts from logs alone to low confidence. `hoptrace order` (Focus) must say the same.
+func TestFocusWeakConsumerLogs(t *testing.T) {
+	events := background()
+	for i := 0; i < 40; i++ {
+		s := 100 + float64(i)
+		id, m := fmt.Sprintf("T%d", i), fmt.Sprintf("TM%d", i)
+		events = append(events,
+			ev(s, "paid o="+id+" h=order-1"),
+			ev(s+0.01, "sent o="+id+" k="+id+" m="+m+" b=broker-a q=0 off="+fmt.Sprint(100+i)+" h=order-1"),
+			ev(s+0.03, "delivered m="+m+" k="+id+" h=rp-1 trace"),
+			ev(s+0.05, "granted o="+id+" g=RP"+id+" h=rp-1"))
+	}
+	events = append(events, ev(10, "paid o=L h=order-1"), ev(10.01, "sent o=L k=L m=LM b=broker-b q=1 off=7 h=order-1"))
+
+	a := Correlate(append([]ingest.Event(nil), events...), nil, Options{})
+	c := a.Find("L")
+	if c == nil || c.Verdict != LostInBroker || c.Confidence != Low {
+		t.Fatalf("audit: L = %+v, want lost_in_broker with low confidence", c)
+	}
+	f := Correlate(append([]ingest.Event(nil), events...), nil, Options{Focus: "L"})
+	if len(f.Cases) != 1 || f.Cases[0].Verdict != LostInBroker || f.Cases[0].Confidence != Low {
+		t.Fatalf("focus: %+v, want the one case, lost_in_broker with low confidence", f.Cases)
+	}
+	if len(f.Warnings) != len(a.Warnings) {
+		t.Errorf("focus warnings %q, audit warnings %q", f.Warnings, a.Warnings)
+	}
+}
