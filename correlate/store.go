@@ -15,12 +15,17 @@ import (
 type sym uint32 // 0 is the empty string
 
 // symtab numbers strings. It keeps their bytes in append-only chunks and finds them through an open-addressing
-// table of symbols: no per-string allocation and no pointers for the garbage collector to trace, which matters
-// with millions of order IDs and msgIds.
+// table: no per-string allocation and no pointers for the garbage collector to trace, which matters with
+// millions of order IDs and msgIds.
+//
+// Interning is on the single path every event takes, and with millions of identifiers the table is far larger
+// than the CPU's caches: a lookup is mostly waiting for memory. So a table slot holds where the string sits in
+// the arena (plus its length and a few bits of its hash), and the arena keeps each string's symbol right before
+// its bytes: a lookup reads the slot, then one place in the arena, and nothing else.
 type symtab struct {
 	arena
-	loc   []uint64 // per symbol: its place in the arena
-	table []uint32 // slot -> symbol (0 = empty); len is a power of two, at most half full
+	loc   []uint64 // per symbol: its place in the arena (see arena.get)
+	table []uint64 // slots (0 = empty): tag << 52 | length << 40 | chunk << 20 | offset of the symbol's record
 	seed  maphash.Seed
 }
 
@@ -30,13 +35,19 @@ type arena struct {
 	chunks [][]byte
 }
 
-// put copies s into the arena and returns its location: chunk index << 40 | offset << 20 | length.
-func (a *arena) put(s string) uint64 {
+// room makes sure the last chunk can take n more bytes and returns its index.
+func (a *arena) room(n int) int {
 	c := len(a.chunks) - 1
-	if c < 0 || len(a.chunks[c])+len(s) > cap(a.chunks[c]) {
-		a.chunks = append(a.chunks, make([]byte, 0, max(symChunk, len(s))))
+	if c < 0 || len(a.chunks[c])+n > cap(a.chunks[c]) {
+		a.chunks = append(a.chunks, make([]byte, 0, max(symChunk, n)))
 		c++
 	}
+	return c
+}
+
+// put copies s into the arena and returns its location: chunk index << 40 | offset << 20 | length.
+func (a *arena) put(s string) uint64 {
+	c := a.room(len(s))
 	off := len(a.chunks[c])
 	a.chunks[c] = append(a.chunks[c], s...)
 	return uint64(c)<<40 | uint64(off)<<20 | uint64(len(s))
@@ -53,7 +64,7 @@ func (a *arena) get(loc uint64) string {
 
 const (
 	symChunk  = 1 << 20 // bytes per chunk
-	symMaxLen = 1<<20 - 1
+	symMaxLen = 1<<12 - 1
 )
 
 func newSymtab(n int) *symtab {
@@ -61,7 +72,7 @@ func newSymtab(n int) *symtab {
 	for size < 2*n {
 		size <<= 1
 	}
-	return &symtab{loc: make([]uint64, 1, n+1), table: make([]uint32, size), seed: maphash.MakeSeed()}
+	return &symtab{loc: make([]uint64, 1, n+1), table: make([]uint64, size), seed: maphash.MakeSeed()}
 }
 
 // len is the number of symbols, counting the empty string's 0.
@@ -69,24 +80,39 @@ func (t *symtab) len() int { return len(t.loc) }
 
 func (t *symtab) str(x sym) string { return t.get(t.loc[x]) }
 
+// slotTag is the part of a hash a slot keeps.
+func slotTag(h uint64) uint64 { return h >> 52 << 52 }
+
+// probe finds s (hash h) in the table: its symbol, or the empty slot where it belongs.
+func (t *symtab) probe(s string, h uint64) (x sym, slot uint64, found bool) {
+	mask := uint64(len(t.table) - 1)
+	want := slotTag(h) | uint64(len(s))<<40
+	for i := h & mask; ; i = (i + 1) & mask {
+		e := t.table[i]
+		if e == 0 {
+			return 0, i, false
+		}
+		if e&^(1<<40-1) != want {
+			continue
+		}
+		c, off := (e>>20)&(1<<20-1), e&(1<<20-1)
+		b := t.chunks[c][off : off+4+uint64(len(s))]
+		if string(b[4:]) == s {
+			return sym(binary.LittleEndian.Uint32(b)), i, true
+		}
+	}
+}
+
 // lookup finds the symbol of s without adding it.
 func (t *symtab) lookup(s string) (sym, bool) {
 	if s == "" {
 		return 0, true
 	}
-	if t.table == nil {
-		return 0, false // dropped after the verdicts (see correlate)
+	if t.table == nil || len(s) > symMaxLen {
+		return 0, false // the table is dropped after the verdicts (see correlate)
 	}
-	mask := uint64(len(t.table) - 1)
-	for i := maphash.String(t.seed, s) & mask; ; i = (i + 1) & mask {
-		x := t.table[i]
-		if x == 0 {
-			return 0, false
-		}
-		if t.str(sym(x)) == s {
-			return sym(x), true
-		}
-	}
+	x, _, found := t.probe(s, maphash.String(t.seed, s))
+	return x, found
 }
 
 func (t *symtab) id(s string) sym {
@@ -94,22 +120,20 @@ func (t *symtab) id(s string) sym {
 		return 0
 	}
 	if len(s) > symMaxLen {
-		s = s[:symMaxLen] // an identifier of a megabyte is garbage; keep it bounded
+		s = s[:symMaxLen] // an identifier of kilobytes is garbage; keep it bounded
 	}
-	mask := uint64(len(t.table) - 1)
-	i := maphash.String(t.seed, s) & mask
-	for ; ; i = (i + 1) & mask {
-		x := t.table[i]
-		if x == 0 {
-			break
-		}
-		if t.str(sym(x)) == s {
-			return sym(x)
-		}
+	h := maphash.String(t.seed, s)
+	x, slot, found := t.probe(s, h)
+	if found {
+		return x
 	}
-	x := sym(len(t.loc))
-	t.loc = append(t.loc, t.put(s))
-	t.table[i] = uint32(x)
+	x = sym(len(t.loc))
+	c := t.room(4 + len(s))
+	off := len(t.chunks[c])
+	t.chunks[c] = binary.LittleEndian.AppendUint32(t.chunks[c], uint32(x))
+	t.chunks[c] = append(t.chunks[c], s...)
+	t.loc = append(t.loc, uint64(c)<<40|uint64(off+4)<<20|uint64(len(s)))
+	t.table[slot] = slotTag(h) | uint64(len(s))<<40 | uint64(c)<<20 | uint64(off)
 	if 2*len(t.loc) > len(t.table) {
 		t.grow()
 	}
@@ -117,14 +141,17 @@ func (t *symtab) id(s string) sym {
 }
 
 func (t *symtab) grow() {
-	table := make([]uint32, 2*len(t.table))
+	table := make([]uint64, 2*len(t.table))
 	mask := uint64(len(table) - 1)
 	for x := 1; x < len(t.loc); x++ {
-		i := maphash.String(t.seed, t.str(sym(x))) & mask
+		l := t.loc[x]
+		s := t.get(l)
+		h := maphash.String(t.seed, s)
+		i := h & mask
 		for table[i] != 0 {
 			i = (i + 1) & mask
 		}
-		table[i] = uint32(x)
+		table[i] = slotTag(h) | uint64(len(s))<<40 | (l>>40)<<20 | ((l>>20)&(1<<20-1) - 4)
 	}
 	t.table = table
 }
