@@ -121,6 +121,11 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 	if a.Grace == 0 {
 		a.Grace = DefaultGrace
 	}
+	if opt.Focus == "" {
+		// Only Focus and Enrich look symbols up by their text; an audit's verdicts work on the symbols the records
+		// hold. The table is a tenth of an audit's memory: let it go before the join needs its own.
+		st.syms.table = nil
+	}
 	a.Window = window(st, stats, opt)
 	from, to := a.Window.From.UnixNano(), a.Window.To.UnixNano()
 	if a.Window.Explicit {
@@ -133,9 +138,9 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 		})
 	}
 
-	j, w, skew := prepare(st, a, from, to)
+	ranges, w, skew := prepare(st, a, from, to)
 	if opt.Focus != "" && opt.Enrich != nil {
-		if rs := focus(st, caseRanges(j), opt.Focus); rs.len() > 0 {
+		if rs := focus(st, ranges, opt.Focus); rs.len() > 0 {
 			c := &Case{}
 			for _, i := range rs.at(0) {
 				c.Events = append(c.Events, st.event(int(i)))
@@ -147,11 +152,10 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 				}
 				a.Warnings, a.Skew = nil, nil
 				a.Events = int64(st.len())
-				j, w, skew = prepare(st, a, from, to)
+				ranges, w, skew = prepare(st, a, from, to)
 			}
 		}
 	}
-	ranges := caseRanges(j)
 	var dlog Coverage
 	if opt.Focus != "" {
 		// One case is classified, but a confidence that hangs on the whole day's coverage must be the audit's.
@@ -159,7 +163,6 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 		ranges = focus(st, ranges, opt.Focus)
 		opt.KeepEvents = true
 	}
-	j.caseOf = nil
 	a.Cases = make([]*Case, ranges.len())
 	st.syms.table = nil // no symbol is looked up from here on: the verdicts work on the symbols the records hold
 	// An ok order of a large audit is kept as a compact row while the store is alive, and becomes a Case only
@@ -285,7 +288,7 @@ func sortByID(cases []*Case) {
 }
 
 // prepare joins the store and builds the world and the clock-skew estimate, noting skew in a.
-func prepare(st *store, a *Audit, from, to int64) (joined, *world, skewEstimate) {
+func prepare(st *store, a *Audit, from, to int64) (caseSet, *world, skewEstimate) {
 	// The join, the world and the clock skew only read the store. The clock skew is estimated beside the join;
 	// the world is built after it: the join's union-find is the largest scratch memory of an audit, and is gone
 	// before the world's indexes need theirs.
@@ -294,6 +297,8 @@ func prepare(st *store, a *Audit, from, to int64) (joined, *world, skewEstimate)
 	wg.Add(1)
 	go func() { defer wg.Done(); skew = estimateSkew(st) }()
 	j := join(st)
+	ranges := caseRanges(j)
+	j.caseOf = nil
 	wg.Wait()
 	w := newWorld(st, from, to, int64(a.Grace))
 	a.Unattached, a.Refused = j.unattached, j.refused
@@ -310,7 +315,7 @@ func prepare(st *store, a *Audit, from, to int64) (joined, *world, skewEstimate)
 	}
 	sort.Strings(a.Warnings)
 	sort.Slice(a.Skew, func(x, y int) bool { return a.Skew[x].Host < a.Skew[y].Host })
-	return j, w, skew
+	return ranges, w, skew
 }
 
 // focus keeps the cases that carry the identifier id (as order ID, key or msgId in any letter case).

@@ -99,14 +99,42 @@ func newWorld(s *store, from, to, grace int64) *world {
 		places:         map[[2]string]uint32{},
 		delivered:      make([]bool, s.syms.len()),
 	}
-	// Size the indexes first: grown by append they would briefly need twice their memory.
-	n := 0
-	for i := 0; i < s.len(); i++ {
-		if r := s.rec(i); (r.hop() == ingest.HopSent || r.hop() == ingest.HopStored) && r.status() == ingest.StatusOK && r.msg != 0 {
-			n++
+	// Per context (a handful of them): the place of its broker and topic (-1: none), and its latest send.
+	ctxPlace := make([]int64, len(s.ctxs))
+	ctxSent := make([]int64, len(s.ctxs))
+	for ci := range s.ctxs {
+		ctxPlace[ci] = -1
+		if cx := &s.ctxs[ci]; cx.broker != "" && !isRetryTopic(cx.topic) {
+			if p, ok := w.place(cx.broker, cx.topic); ok {
+				ctxPlace[ci] = int64(p)
+			}
 		}
 	}
-	w.stored, w.offsets = make([]stored, 0, n), make([]offsetOwner, 0, n)
+	// An offsetMsgId is evidence only when two different messages carry it: find those first (by symbol, no
+	// sort), and index only their stores.
+	firstMsg := make([]sym, s.syms.len()) // offsetMsgId symbol -> the first msgId stored with it
+	shared := make([]bool, s.syms.len())
+	n, nShared := 0, 0
+	for i := 0; i < s.len(); i++ {
+		r := s.rec(i)
+		if (r.hop() != ingest.HopSent && r.hop() != ingest.HopStored) || r.status() != ingest.StatusOK || r.msg == 0 {
+			continue
+		}
+		if ctxPlace[r.ctx] >= 0 && r.qid >= 0 && r.qoff >= 0 {
+			n++ // sized first: grown by append, the index would briefly need twice its memory
+		}
+		if r.offMsg != 0 {
+			switch f := firstMsg[r.offMsg]; {
+			case f == 0:
+				firstMsg[r.offMsg] = r.msg
+			case f != r.msg && !shared[r.offMsg]:
+				shared[r.offMsg] = true
+				nShared++
+			}
+		}
+	}
+	firstMsg = nil
+	w.stored = make([]stored, 0, n)
 	for i := 0; i < s.len(); i++ {
 		r := s.rec(i)
 		hop := r.hop()
@@ -122,9 +150,7 @@ func newWorld(s *store, from, to, grace int64) *world {
 					ref: ingest.Ref{Path: cx.path, Line: int64(r.refLine), Offset: r.offset()}}
 			}
 		case ingest.HopSent:
-			if h := s.ctx(i).host; r.time > w.lastSentByHost[h] {
-				w.lastSentByHost[h] = r.time
-			}
+			ctxSent[r.ctx] = max(ctxSent[r.ctx], r.time)
 		}
 		if (hop == ingest.HopDelivered || hop == ingest.HopConsumed) && r.msg != 0 {
 			w.delivered[r.msg] = true
@@ -132,13 +158,16 @@ func newWorld(s *store, from, to, grace int64) *world {
 		if (hop != ingest.HopSent && hop != ingest.HopStored) || r.status() != ingest.StatusOK || r.msg == 0 {
 			continue
 		}
-		if cx := s.ctx(i); cx.broker != "" && r.qid >= 0 && r.qoff >= 0 && !isRetryTopic(cx.topic) {
-			if p, ok := w.place(cx.broker, cx.topic); ok {
-				w.stored = append(w.stored, stored{pq: pq(p, int32(r.qid)), offset: r.qoff, time: r.time, rec: int32(i)})
-			}
+		if p := ctxPlace[r.ctx]; p >= 0 && r.qid >= 0 && r.qoff >= 0 {
+			w.stored = append(w.stored, stored{pq: pq(uint32(p), int32(r.qid)), offset: r.qoff, time: r.time, rec: int32(i)})
 		}
-		if r.offMsg != 0 {
+		if r.offMsg != 0 && shared[r.offMsg] {
 			w.offsets = append(w.offsets, offsetOwner{off: r.offMsg, msg: r.msg, time: r.time, rec: int32(i)})
+		}
+	}
+	for ci, t := range ctxSent {
+		if h := s.ctxs[ci].host; t > w.lastSentByHost[h] {
+			w.lastSentByHost[h] = t
 		}
 	}
 	// Ties are broken by record number only after time: which of two same-time entries comes first never decides
@@ -149,22 +178,7 @@ func newWorld(s *store, from, to, grace int64) *world {
 	slices.SortFunc(w.offsets, func(a, b offsetOwner) int {
 		return cmp.Or(cmp.Compare(a.off, b.off), cmp.Compare(a.time, b.time), cmp.Compare(a.rec, b.rec))
 	})
-	// Only an offsetMsgId that two different messages carry is evidence of anything: keep those alone.
-	shared := w.offsets[:0]
-	for lo := 0; lo < len(w.offsets); {
-		hi := lo + 1
-		two := false
-		for hi < len(w.offsets) && w.offsets[hi].off == w.offsets[lo].off {
-			two = two || w.offsets[hi].msg != w.offsets[lo].msg
-			hi++
-		}
-		if two {
-			shared = append(shared, w.offsets[lo:hi]...)
-		}
-		lo = hi
-	}
-	w.offsets = slices.Clone(shared)
-	w.byOffsetMsgID = map[string][]offsetOwner{}
+	w.byOffsetMsgID = make(map[string][]offsetOwner, nShared)
 	for lo := 0; lo < len(w.offsets); {
 		hi := lo + 1
 		for hi < len(w.offsets) && w.offsets[hi].off == w.offsets[lo].off {

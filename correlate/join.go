@@ -69,8 +69,10 @@ func join(s *store) joined {
 	for i := range j.parent {
 		j.parent[i] = int32(i)
 	}
-	// Which symbols are order IDs, and which keys / msgIds sit beside two different ones.
-	seenWith := make([]sym, 2*n)
+	// Which symbols are order IDs, and which keys / msgIds sit beside two different ones. Until the links are
+	// made, j.order holds, for a key or msgId node, the first order ID seen beside it (it is reset below): the
+	// join's arrays are the largest scratch memory of an audit, and this saves one.
+	seenWith := j.order
 	mark := func(node int32, order sym) {
 		switch w := seenWith[node]; {
 		case w == 0:
@@ -98,8 +100,12 @@ func join(s *store) joined {
 	for k := int32(1); k < n; k++ {
 		if j.isOrd[k] {
 			j.ambiguous[k] = false // an order ID is never ambiguous as itself
+			j.order[k] = sym(k)
+		} else {
+			j.order[k] = 0
 		}
 	}
+	clear(j.order[n:])
 
 	for i := 0; i < s.len(); i++ {
 		r := s.rec(i)
@@ -126,22 +132,25 @@ func join(s *store) joined {
 		s.keySyms(i, func(k sym) { link(int32(k)) })
 	}
 
-	// offsetMsgId -> the one msgId that carries it (0: none or ambiguous).
-	offOwner := map[sym]sym{}
+	// offsetMsgId -> the one msgId that carries it (0: none; noOwner: two or more).
+	const noOwner = ^sym(0)
+	offOwner := make([]sym, n)
 	for i := 0; i < s.len(); i++ {
 		r := s.rec(i)
 		if r.offMsg == 0 || r.msg == 0 {
 			continue
 		}
-		if o, ok := offOwner[r.offMsg]; !ok {
+		if o := offOwner[r.offMsg]; o == 0 {
 			offOwner[r.offMsg] = r.msg
 		} else if o != r.msg {
-			offOwner[r.offMsg] = 0
+			offOwner[r.offMsg] = noOwner
 		}
 	}
 
 	res := joined{caseOf: make([]int32, s.len()), refused: j.refused}
-	rootCase := make([]int32, len(j.parent)) // root node -> case index + 1 (0 = no case yet)
+	// root node -> case index + 1 (0 = no case yet), in j.order's memory: the links are made.
+	clear(j.order)
+	rootCase := j.order
 	for i := 0; i < s.len(); i++ {
 		r := s.rec(i)
 		res.caseOf[i] = noNode
@@ -161,7 +170,7 @@ func join(s *store) joined {
 				}
 			})
 			if node == noNode && r.offMsg != 0 {
-				if owner := offOwner[r.offMsg]; owner != 0 {
+				if owner := offOwner[r.offMsg]; owner != 0 && owner != noOwner {
 					node = int32(owner) + n
 				}
 			}
@@ -173,10 +182,10 @@ func join(s *store) joined {
 			continue
 		}
 		root := j.find(node)
-		c := rootCase[root] - 1
+		c := int32(rootCase[root]) - 1
 		if c < 0 {
 			c = int32(len(res.sizes))
-			rootCase[root] = c + 1
+			rootCase[root] = sym(c + 1)
 			res.sizes = append(res.sizes, 0)
 		}
 		res.caseOf[i] = c
