@@ -36,12 +36,12 @@ func WriteAudit(w io.Writer, a *correlate.Audit, opt AuditOptions) error {
 		return writeAuditJSON(w, a, opt)
 	case "ndjson":
 		return writeRows(w, a.Cases, func(b *bytes.Buffer, cs []*correlate.Case) error {
-			enc := json.NewEncoder(b)
+			var line []byte
 			for _, c := range cs {
 				if opt.Only.Match(c) {
-					if err := enc.Encode(RowOf(c)); err != nil {
-						return err
-					}
+					r := RowOf(c)
+					line = r.AppendNDJSON(line[:0])
+					b.Write(line)
 				}
 			}
 			return nil

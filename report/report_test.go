@@ -186,3 +186,39 @@ func TestFilter(t *testing.T) {
 		t.Errorf("bad name: %v", err)
 	}
 }
+
+// TestAppendNDJSON: the hand-written NDJSON row is byte for byte what encoding/json writes.
+func TestAppendNDJSON(t *testing.T) {
+	odd := []string{"", "plain", `quo"te \ back`, "<b>&amp;</b>", "tab\tnl\ncr\r\x00\x1f\x7f", "bad \xff\xfe utf8",
+		"line\u2028sep\u2029", "ünïcødé 红包 🧧", "\b\f"}
+	rows := []Row{{}, {OrderID: "1", Verdict: "ok", Confidence: "high", Reason: "the red packet was granted", Where: "h",
+		At: "2026-11-23T10:00:00.000Z", MsgIDs: []string{"A", "B"}, UserID: "u", Amount: "1.00",
+		Evidence: []EvidenceJSON{{Text: "t"}, {Text: "u", Source: "f:1"}}}}
+	for _, s := range odd {
+		rows = append(rows, Row{OrderID: s, Verdict: s, MissingHop: s, Confidence: s, Reason: s, Where: s, At: s,
+			MsgIDs: []string{s}, UserID: s, Amount: s, Evidence: []EvidenceJSON{{Text: s, Source: s}}})
+	}
+	for _, r := range rows {
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(r); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.AppendNDJSON(nil); string(got) != want.String() {
+			t.Errorf("AppendNDJSON:\n got %s\nwant %s", got, want.String())
+		}
+	}
+}
+
+func FuzzAppendNDJSON(f *testing.F) {
+	f.Add("2026112300000001", "lost_in_consumer", "x<y>&\"z\"\n\xff")
+	f.Fuzz(func(t *testing.T, id, verdict, reason string) {
+		r := Row{OrderID: id, Verdict: verdict, Reason: reason, MsgIDs: []string{reason}, Evidence: []EvidenceJSON{{Text: id, Source: verdict}}}
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(r); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.AppendNDJSON(nil); string(got) != want.String() {
+			t.Errorf("AppendNDJSON:\n got %q\nwant %q", got, want.String())
+		}
+	})
+}
