@@ -192,8 +192,8 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 				}
 				c := &sc
 				*c = Case{Events: evs, Adjusted: adj}
-				c.fillIdentity()
 				c.order(skew.correct)
+				c.fillIdentity() // in causal order: msgIds and keys are listed as they happened, not as files were read
 				w.classify(c, &scratch, !opt.KeepEvents)
 				accs[wi].add(c)
 				if oks != nil && c.Verdict == OK {

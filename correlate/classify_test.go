@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/hoptrace/hoptrace/ingest"
 )
 
@@ -354,5 +357,29 @@ func TestFocusWeakConsumerLogs(t *testing.T) {
 	}
 	if len(f.Warnings) != len(a.Warnings) {
 		t.Errorf("focus warnings %q, audit warnings %q", f.Warnings, a.Warnings)
+	}
+}
+
+// TestArrivalOrderDoesNotMatter: files are read in parallel, so events arrive in any order; the cases (and the
+// order of an order's msgIds) must not depend on it.
+func TestArrivalOrderDoesNotMatter(t *testing.T) {
+	events := append(background(),
+		ev(10, "paid o=A h=order-1"), ev(10.01, "sent/timeout o=A k=A m=m1 h=order-1"),
+		ev(11, "sent o=A k=A m=m2 b=broker-a q=0 off=9 h=order-1"), ev(11.01, "stored m=m2 k=A trace"),
+		ev(10.02, "stored m=m1 k=A trace"), ev(11.03, "delivered m=m2 k=A h=rp-1"), ev(11.05, "granted o=A g=RP1 h=rp-1"))
+	want := Correlate(append([]ingest.Event(nil), events...), nil, Options{KeepEvents: true}).Find("A")
+	if got := strings.Join(want.MsgIDs, " "); got != "M1 M2" {
+		t.Fatalf("msgIds = %q, want them in the order they were sent: M1 M2", got)
+	}
+	for seed := 0; seed < 20; seed++ {
+		shuffled := append([]ingest.Event(nil), events...)
+		for i := len(shuffled) - 1; i > 0; i-- {
+			k := (i*7 + seed*13) % (i + 1)
+			shuffled[i], shuffled[k] = shuffled[k], shuffled[i]
+		}
+		got := Correlate(shuffled, nil, Options{KeepEvents: true}).Find("A")
+		if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Evidence{})); diff != "" {
+			t.Fatalf("shuffle %d changed the case (-want +got):\n%s", seed, diff)
+		}
 	}
 }

@@ -287,6 +287,24 @@ func sortRotated(files []inputFile) {
 	})
 }
 
+// largestFirst orders the files by decreasing size (a gzip one counted ten times): with the largest started
+// first, the last file to finish is a small one, and no core idles at the end of the read.
+func (s *Source) largestFirst() []int {
+	size := make([]int64, len(s.files))
+	order := make([]int, len(s.files))
+	for i, f := range s.files {
+		order[i] = i
+		if fi, err := os.Stat(f.path); err == nil && fi.Mode().IsRegular() {
+			size[i] = fi.Size()
+			if strings.HasSuffix(f.path, ".gz") {
+				size[i] *= 10
+			}
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
+	return order
+}
+
 // Name implements ingest.Source.
 func (s *Source) Name() string { return "logs" }
 
@@ -363,7 +381,7 @@ func (s *Source) Read(ctx context.Context, emit func([]ingest.Event) error) erro
 	}
 	go func() {
 		defer close(jobs)
-		for i := range s.files {
+		for _, i := range s.largestFirst() {
 			select {
 			case jobs <- i:
 			case <-ctx.Done():
