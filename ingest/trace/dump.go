@@ -130,11 +130,12 @@ func (d *dumpReader) record(tok []byte, off int64) {
 
 func (d *dumpReader) drain() {
 	for {
-		r, ref, ok := d.pairs.Next()
-		if !ok {
+		e := d.pairs.next()
+		if e == nil {
 			return
 		}
-		ev, ok := r.event(d.in, ref, true)
+		ev, ok := e.r.event(d.in, e.ref, true)
+		*e = pending{} // drop its strings
 		if !ok {
 			d.st.Ignored++
 			continue

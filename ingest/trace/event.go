@@ -28,12 +28,12 @@ const (
 //
 // The Keys slice of the event may be shared with other events of the same message: treat it as read-only.
 func (r Record) Event(in *ingest.Interner, ref ingest.Ref) (ingest.Event, bool) {
-	return r.event(in, ref, false)
+	return (&r).event(in, ref, false)
 }
 
 // event is Event. interned says r was decoded with in (see decoder): its strings are interned already, so only
 // an id that normalizeID changed needs interning, and r.Keys can be shared.
-func (r Record) event(in *ingest.Interner, ref ingest.Ref, interned bool) (ingest.Event, bool) {
+func (r *Record) event(in *ingest.Interner, ref ingest.Ref, interned bool) (ingest.Event, bool) {
 	str := func(s string) string {
 		if interned {
 			return s

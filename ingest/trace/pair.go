@@ -18,10 +18,15 @@ const DefaultPairWindow = 1 << 17
 type Pairer struct {
 	window int
 
-	befores map[pairKey]before // unpaired SubBefore facts
+	befores map[pairKey]before // unpaired SubBefore facts (but the newest, see last)
 	bring   []ringEntry        // insertion order of befores, for eviction
-	bhead   int
-	seq     uint64
+	// last is the newest unpaired SubBefore, kept out of befores: a SubAfter usually comes right after its
+	// SubBefore, and then the pair is made without touching the map.
+	last      pairKey
+	lastB     before
+	lastValid bool
+	bhead     int
+	seq       uint64
 
 	waiting map[pairKey][]pending // SubAfters waiting for their SubBefore
 	wring   []pairKey             // arrival order of waiting keys
@@ -71,6 +76,10 @@ func (p *Pairer) AddRef(r Record, ref ingest.Ref) {
 	case r.Type == TypeSubBefore && r.RequestID != "":
 		k := pairKey{r.RequestID, r.MsgID}
 		p.push(r, ref)
+		if p.nwait == 0 {
+			p.remember(k, before{timeMs: r.TimeMs, group: r.Group, keys: r.Keys})
+			return
+		}
 		if ws, ok := p.waiting[k]; ok {
 			delete(p.waiting, k)
 			p.nwait -= len(ws)
@@ -83,6 +92,13 @@ func (p *Pairer) AddRef(r Record, ref ingest.Ref) {
 		p.remember(k, before{timeMs: r.TimeMs, group: r.Group, keys: r.Keys})
 	case r.Type == TypeSubAfter && r.RequestID != "":
 		k := pairKey{r.RequestID, r.MsgID}
+		if p.lastValid && p.last == k {
+			p.lastValid = false
+			fill(&r, p.lastB.timeMs, p.lastB.group, p.lastB.keys)
+			p.lastB = before{}
+			p.push(r, ref)
+			return
+		}
 		if b, ok := p.befores[k]; ok {
 			delete(p.befores, k)
 			fill(&r, b.timeMs, b.group, b.keys)
@@ -109,6 +125,17 @@ func (p *Pairer) Next() (Record, ingest.Ref, bool) {
 	p.ready[p.rhead] = pending{}
 	p.rhead++
 	return e.r, e.ref, true
+}
+
+// next is Next without copying the record out: the pointer is valid until the Pairer is next changed.
+func (p *Pairer) next() *pending {
+	if p.rhead >= len(p.ready) {
+		p.ready, p.rhead = p.ready[:0], 0
+		return nil
+	}
+	e := &p.ready[p.rhead]
+	p.rhead++
+	return e
 }
 
 // Flush makes every waiting SubAfter ready as it is (its SubBefore never came), in arrival order. Call it at the
@@ -141,13 +168,23 @@ func fill(r *Record, timeMs int64, group string, keys []string) {
 func (p *Pairer) remember(k pairKey, b before) {
 	p.seq++
 	b.seq = p.seq
-	p.befores[k] = b
+	// b becomes last; the previous last moves into the map, and an older entry of the same key leaves it (b
+	// replaces it, as a map write would).
+	if p.lastValid && p.last != k {
+		p.befores[p.last] = p.lastB
+	}
+	if len(p.befores) > 0 {
+		delete(p.befores, k)
+	}
+	p.last, p.lastB, p.lastValid = k, b, true
 	p.bring = append(p.bring, ringEntry{k, b.seq})
 	for len(p.bring)-p.bhead > p.window {
 		e := p.bring[p.bhead]
 		p.bring[p.bhead] = ringEntry{}
 		p.bhead++
-		if ob, ok := p.befores[e.k]; ok && ob.seq == e.seq {
+		if p.lastValid && p.last == e.k && p.lastB.seq == e.seq {
+			p.lastValid, p.lastB = false, before{}
+		} else if ob, ok := p.befores[e.k]; ok && ob.seq == e.seq {
 			delete(p.befores, e.k)
 		}
 	}
