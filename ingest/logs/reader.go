@@ -44,6 +44,7 @@ type fileReader struct {
 	inRecord bool               // the previous text line was a record or one of its continuation lines
 	interned map[string]string  // this reader's cache in front of the shared Interner: no lock per event
 	strs     ingest.StringArena // per-event strings
+	lean     leanPrefilter
 }
 
 // intern returns the shared interned copy of b, through a cache of this reader's own (hosts, brokers, topics,
@@ -279,6 +280,29 @@ func (fr *fileReader) hasNeedle(line []byte) bool {
 	return false
 }
 
+// leanPrefilter decides, from a file's first lines, whether the literal prefilter pays: when nearly every line
+// holds a rule's literal (a JSON log of events, no noise), searching for them first is wasted work.
+type leanPrefilter struct {
+	lines, passed int
+	skip          bool
+}
+
+// leanSample is how many lines decide (a variable for tests).
+var leanSample = 4096
+
+func (l *leanPrefilter) count(passed bool) {
+	if l.lines >= leanSample {
+		return
+	}
+	l.lines++
+	if passed {
+		l.passed++
+	}
+	if l.lines == leanSample {
+		l.skip = l.passed*4 >= l.lines*3 // 75% or more
+	}
+}
+
 // litCache answers "does the line contain prefilter literal i", searching each literal at most once per line
 // and only when asked: a line that matches the first rule's literal never pays for the others.
 type litCache struct {
@@ -427,7 +451,19 @@ func (fr *fileReader) jsonLine(line []byte, lineNo, off int64, last bool) {
 		st.Ignored++
 		return
 	}
+	if fr.lean.skip {
+		// Almost every line of this file is a candidate: decode it first, and look for literals only in a line
+		// that does not decode (to tell noise from a broken event, exactly as below). The rules' own conditions
+		// imply their literals, so matching needs no prefilter.
+		if err := fr.scanner.scan(line); err == nil {
+			rec := record{vals: fr.vals}
+			fr.fillCommon(&rec)
+			fr.match(&rec, nil, line, lineNo, off)
+			return
+		}
+	}
 	lits, maybe := fr.prefilter(line)
+	fr.lean.count(maybe)
 	if !maybe && !last {
 		if t[0] != '{' || t[len(t)-1] != '}' {
 			fr.malformed(lineNo, "not a JSON object: %s", clip(line))
@@ -546,7 +582,7 @@ func (r *record) set(spec *SourceSpec, key, val []byte) {
 
 func (fr *fileReader) match(rec *record, lits *litCache, line []byte, lineNo, off int64) {
 	for _, r := range fr.spec.Rules {
-		if r.filter >= 0 && !lits.has(r.filter) {
+		if r.filter >= 0 && lits != nil && !lits.has(r.filter) {
 			continue
 		}
 		if !r.matches(rec) {
