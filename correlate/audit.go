@@ -85,9 +85,7 @@ func Run(ctx context.Context, src ingest.Source, opt Options) (*Audit, error) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		for i := range batch {
-			st.add(&batch[i])
-		}
+		st.addAll(batch)
 		n += int64(len(batch))
 		if r, ok := src.(ingest.Recycler); ok {
 			r.Recycle(batch) // everything needed was copied into the store
@@ -110,9 +108,7 @@ func Run(ctx context.Context, src ingest.Source, opt Options) (*Audit, error) {
 // every input (so an order's own events do not decide where "now" is).
 func Correlate(events []ingest.Event, stats []ingest.Stats, opt Options) *Audit {
 	st := newStore(len(events))
-	for i := range events {
-		st.add(&events[i])
-	}
+	st.addAll(events)
 	return correlate(st, stats, opt)
 }
 

@@ -27,6 +27,8 @@ type symtab struct {
 	loc   []uint64 // per symbol: its place in the arena (see arena.get)
 	table []uint64 // slots (0 = empty): tag << 52 | length << 40 | chunk << 20 | offset of the symbol's record
 	seed  maphash.Seed
+	// touched sums the slots addAll touched ahead of time: using the loads keeps them from being optimized away.
+	touched uint64
 }
 
 // arena keeps strings in append-only chunks of bytes: no pointers for the garbage collector, no allocation per
@@ -122,7 +124,19 @@ func (t *symtab) id(s string) sym {
 	if len(s) > symMaxLen {
 		s = s[:symMaxLen] // an identifier of kilobytes is garbage; keep it bounded
 	}
-	h := maphash.String(t.seed, s)
+	return t.idHashed(s, maphash.String(t.seed, s))
+}
+
+// hash is the table's hash of an identifier as id sees it.
+func (t *symtab) hash(s string) uint64 {
+	if len(s) > symMaxLen {
+		s = s[:symMaxLen]
+	}
+	return maphash.String(t.seed, s)
+}
+
+// idHashed is id for a non-empty s of at most symMaxLen bytes whose hash is h.
+func (t *symtab) idHashed(s string, h uint64) sym {
 	x, slot, found := t.probe(s, h)
 	if found {
 		return x
@@ -230,15 +244,68 @@ func (s *store) ctxOf(e *ingest.Event) uint32 {
 	return ci
 }
 
+// addGroup is how many events addAll looks ahead for.
+const addGroup = 32
+
+// addAll adds a batch of events. The symbol table is far larger than the CPU's caches, so a lookup is mostly a
+// wait for its slot to come from memory; addAll first hashes a group of events' identifiers and touches their
+// slots with independent loads (the waits overlap), then adds the events, whose lookups now hit the cache.
+func (s *store) addAll(evs []ingest.Event) {
+	t := s.syms
+	var hs [addGroup][3]uint64
+	for lo := 0; lo < len(evs); lo += addGroup {
+		group := evs[lo:min(lo+addGroup, len(evs))]
+		var touch uint64
+		mask := uint64(len(t.table) - 1)
+		for i := range group {
+			e := &group[i]
+			for k, id := range [3]string{e.OrderID, e.MsgID, e.OffsetMsgID} {
+				if id != "" {
+					hs[i][k] = t.hash(id)
+					touch += t.table[hs[i][k]&mask]
+				}
+			}
+		}
+		t.touched += touch
+		for i := range group {
+			s.addHashed(&group[i], &hs[i])
+		}
+	}
+}
+
 func (s *store) add(e *ingest.Event) {
+	var h [3]uint64
+	for k, id := range [3]string{e.OrderID, e.MsgID, e.OffsetMsgID} {
+		if id != "" {
+			h[k] = s.syms.hash(id)
+		}
+	}
+	s.addHashed(e, &h)
+}
+
+// addHashed adds e, whose order ID, msgId and offsetMsgId hash to h (0 for an empty one).
+func (s *store) addHashed(e *ingest.Event, h *[3]uint64) {
 	t := s.syms
 	ci := s.ctxOf(e)
 	r := rec{
 		time: e.Time, qoff: e.QueueOffset, refLine: uint32(min(max(e.Ref.Line, 0), 1<<32-1)),
 		refLo: uint32(e.Ref.Offset), refHi: uint8(min(max(e.Ref.Offset, 0), 1<<40-1) >> 32),
 		qid: int16(max(min(e.QueueID, 1<<15-1), -1)), retry: int16(max(min(e.Retry, 1<<15-1), -1)),
-		hs: uint8(e.Hop&15) | uint8(e.Status&15)<<4, origin: uint8(e.Origin),
-		order: t.id(e.OrderID), msg: t.id(e.MsgID), offMsg: t.id(e.OffsetMsgID), ctx: ci,
+		hs: uint8(e.Hop&15) | uint8(e.Status&15)<<4, origin: uint8(e.Origin), ctx: ci,
+	}
+	for k, id := range [3]string{e.OrderID, e.MsgID, e.OffsetMsgID} {
+		if id == "" {
+			continue
+		}
+		x := t.idHashed(id[:min(len(id), symMaxLen)], h[k])
+		switch k {
+		case 0:
+			r.order = x
+		case 1:
+			r.msg = x
+		default:
+			r.offMsg = x
+		}
 	}
 	if e.GrantID != "" || e.UserID != "" || e.Amount != "" {
 		r.detail = s.putDetail(e.GrantID, e.UserID, e.Amount)
