@@ -179,16 +179,18 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 			var scratch facts
 			var evs []ingest.Event
 			var adj []int64
+			var keys []string
 			var sc Case
+			var os orderScratch
 			for ci := wi; ci < ranges.len(); ci += workers {
-				evs, adj = evs[:0], adj[:0]
+				evs, adj, keys = evs[:0], adj[:0], keys[:0]
 				for _, i := range ranges.at(ci) {
-					evs = append(evs, st.event(int(i)))
+					evs = append(evs, st.eventInto(int(i), &keys))
 					adj = append(adj, 0)
 				}
 				c := &sc
 				*c = Case{Events: evs, Adjusted: adj}
-				c.order(skew.correct)
+				c.order(skew.correct, &os)
 				c.fillIdentity() // in causal order: msgIds and keys are listed as they happened, not as files were read
 				w.classify(c, &scratch, !opt.KeepEvents)
 				accs[wi].add(c)
@@ -202,6 +204,9 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 				if opt.KeepEvents || c.Verdict != OK {
 					kept.Events = append([]ingest.Event(nil), c.Events...)
 					kept.Adjusted = append([]int64(nil), c.Adjusted...)
+					for i := range kept.Events { // their keys sit in the worker's scratch
+						kept.Events[i].Keys = slices.Clip(slices.Clone(kept.Events[i].Keys))
+					}
 				} else {
 					// An ok order in a large audit keeps its verdict and where to find it, not its evidence:
 					// that is what makes a million orders fit. `hoptrace order` (KeepEvents) shows all of it.

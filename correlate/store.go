@@ -399,6 +399,13 @@ func (s *store) ctx(i int) *evContext { return &s.ctxs[s.rec(i).ctx] }
 
 // event materializes record i.
 func (s *store) event(i int) ingest.Event {
+	var keys []string
+	return s.eventInto(i, &keys)
+}
+
+// eventInto is event, with the event's Keys carved from *keys (appended to): a classification worker
+// materializes millions of events, and their key lists need not be an allocation each.
+func (s *store) eventInto(i int, keys *[]string) ingest.Event {
 	r := s.rec(i)
 	t := s.syms
 	cx := &s.ctxs[r.ctx]
@@ -412,7 +419,14 @@ func (s *store) event(i int) ingest.Event {
 		Rule: cx.rule, Ref: ingest.Ref{Path: cx.path, Line: int64(r.refLine), Offset: r.offset()},
 	}
 	if r.key != 0 {
-		e.Keys = s.keys(i)
+		start := len(*keys)
+		*keys = append(*keys, t.str(r.key))
+		if r.nkeys > 0 {
+			for _, k := range s.moreKeys[int32(i)] {
+				*keys = append(*keys, t.str(k))
+			}
+		}
+		e.Keys = (*keys)[start:len(*keys):len(*keys)]
 	}
 	return e
 }
@@ -424,8 +438,10 @@ func (s *store) keys(i int) []string {
 		return nil
 	}
 	out := []string{s.syms.str(r.key)}
-	for _, k := range s.moreKeys[int32(i)] {
-		out = append(out, s.syms.str(k))
+	if r.nkeys > 0 {
+		for _, k := range s.moreKeys[int32(i)] {
+			out = append(out, s.syms.str(k))
+		}
 	}
 	return out
 }
