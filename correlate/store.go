@@ -431,21 +431,6 @@ func (s *store) eventInto(i int, keys *[]string) ingest.Event {
 	return e
 }
 
-// keys returns record i's keys as strings.
-func (s *store) keys(i int) []string {
-	r := s.rec(i)
-	if r.key == 0 {
-		return nil
-	}
-	out := []string{s.syms.str(r.key)}
-	if r.nkeys > 0 {
-		for _, k := range s.moreKeys[int32(i)] {
-			out = append(out, s.syms.str(k))
-		}
-	}
-	return out
-}
-
 // keySyms calls f for each key symbol of record i.
 func (s *store) keySyms(i int, f func(sym)) {
 	r := s.rec(i)

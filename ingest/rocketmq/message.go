@@ -125,9 +125,7 @@ func DecodeMessage(b []byte) (Message, int, error) {
 	if len(props) > 0 {
 		m.Properties = parseProperties(props)
 		m.MsgID = strings.ToUpper(strings.TrimSpace(m.Properties[propUniqKey]))
-		for _, k := range strings.Fields(m.Properties[propKeys]) {
-			m.Keys = append(m.Keys, k)
-		}
+		m.Keys = append(m.Keys, strings.Fields(m.Properties[propKeys])...)
 	}
 	if storeIP != nil {
 		id := make([]byte, 0, len(storeIP)+12)

@@ -95,9 +95,7 @@ var _ ingest.Source = (*Source)(nil)
 func NewSource(o Options) (*Source, error) {
 	var addrs []string
 	for _, a := range o.NamesrvAddrs {
-		for _, p := range strings.FieldsFunc(a, func(r rune) bool { return r == ';' || r == ',' || r == ' ' }) {
-			addrs = append(addrs, p)
-		}
+		addrs = append(addrs, strings.FieldsFunc(a, func(r rune) bool { return r == ';' || r == ',' || r == ' ' })...)
 	}
 	if len(addrs) == 0 {
 		return nil, ErrNoNameServer
