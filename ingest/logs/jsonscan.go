@@ -351,8 +351,22 @@ func jstringScan(b []byte, i int) (raw []byte, next int, escaped bool, err error
 		case c == '"':
 			return b[i+1 : j], j + 1, escaped, nil
 		case c == '\\':
+			// Checked here, not only when unescaping: a value that is skipped must be valid JSON too.
 			escaped = true
-			j += 2
+			if j+1 >= len(b) {
+				return nil, len(b), false, jerr(len(b), "unterminated string")
+			}
+			switch b[j+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				j += 2
+			case 'u':
+				if _, ok := hex4(b, j+2); !ok {
+					return nil, j, false, jerr(j, "bad \\u escape in string")
+				}
+				j += 6
+			default:
+				return nil, j, false, jerr(j, "bad escape \\%c in string", b[j+1])
+			}
 		default:
 			return nil, j, false, jerr(j, "control character in string")
 		}
