@@ -457,7 +457,7 @@ func estimateSkew(st *store) skewEstimate {
 	}
 	est := skewEstimate{behind: map[string]int64{}, correct: map[string]int64{}, ahead: map[string]int64{}}
 	for h, g := range gaps {
-		sort.Slice(g, func(a, b int) bool { return g[a] < g[b] })
+		slices.Sort(g)
 		median, low := g[len(g)/2], g[len(g)/20]
 		if median < 0 {
 			est.behind[h] = -low
@@ -614,7 +614,7 @@ func (acc *accumulator) latency() []Latency {
 		if len(s) == 0 {
 			continue
 		}
-		sort.Slice(s, func(x, y int) bool { return s[x] < s[y] })
+		slices.Sort(s)
 		out = append(out, Latency{From: latencyPairs[p][0], To: latencyPairs[p][1], N: len(s), P50: pct(s, 50), P99: pct(s, 99), Max: s[len(s)-1]})
 	}
 	return out
