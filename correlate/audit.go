@@ -426,6 +426,7 @@ type skewEstimate struct {
 // delivery after its send.
 func estimateSkew(st *store) skewEstimate {
 	sent := make([]int64, st.syms.len()) // msgId symbol -> earliest send time (0 = none)
+	hugePages(sent)
 	producers := map[string]bool{}
 	for i := 0; i < st.len(); i++ {
 		r := st.rec(i)

@@ -66,6 +66,8 @@ type joined struct {
 func join(s *store) joined {
 	n := int32(s.syms.len())
 	j := &joiner{n: n, parent: make([]int32, 2*n), order: make([]sym, 2*n), isOrd: make([]bool, n), ambiguous: make([]bool, 2*n)}
+	hugePages(j.parent) // read at random, as the symbol table is
+	hugePages(j.order)
 	for i := range j.parent {
 		j.parent[i] = int32(i)
 	}
@@ -135,6 +137,7 @@ func join(s *store) joined {
 	// offsetMsgId -> the one msgId that carries it (0: none; noOwner: two or more).
 	const noOwner = ^sym(0)
 	offOwner := make([]sym, n)
+	hugePages(offOwner)
 	for i := 0; i < s.len(); i++ {
 		r := s.rec(i)
 		if r.offMsg == 0 || r.msg == 0 {

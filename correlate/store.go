@@ -74,7 +74,9 @@ func newSymtab(n int) *symtab {
 	for size < 2*n {
 		size <<= 1
 	}
-	return &symtab{loc: make([]uint64, 1, n+1), table: make([]uint64, size), seed: maphash.MakeSeed()}
+	t := &symtab{loc: make([]uint64, 1, n+1), table: make([]uint64, size), seed: maphash.MakeSeed()}
+	hugePages(t.table)
+	return t
 }
 
 // len is the number of symbols, counting the empty string's 0.
@@ -168,6 +170,7 @@ func (t *symtab) grow() {
 		table[i] = slotTag(h) | uint64(len(s))<<40 | (l>>40)<<20 | ((l>>20)&(1<<20-1) - 4)
 	}
 	t.table = table
+	hugePages(t.table)
 }
 
 // rec is one event, packed: the low-cardinality strings of an event (broker, topic, group, host, result,
