@@ -290,18 +290,17 @@ func sortByID(cases []*Case) {
 
 // prepare joins the store and builds the world and the clock-skew estimate, noting skew in a.
 func prepare(st *store, a *Audit, from, to int64) (caseSet, *world, skewEstimate) {
-	// The join, the world and the clock skew only read the store. The clock skew is estimated beside the join;
-	// the world is built after it: the join's union-find is the largest scratch memory of an audit, and is gone
-	// before the world's indexes need theirs.
+	// The join, the world and the clock skew only read the store: the world and the skew are built beside the
+	// join.
 	var skew skewEstimate
+	var w *world
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); skew = estimateSkew(st) }()
+	go func() { defer wg.Done(); w = newWorld(st, from, to, int64(a.Grace)); skew = estimateSkew(st) }()
 	j := join(st)
 	ranges := caseRanges(j)
 	j.caseOf = nil
 	wg.Wait()
-	w := newWorld(st, from, to, int64(a.Grace))
 	a.Unattached, a.Refused = j.unattached, j.refused
 	for h, d := range skew.behind {
 		s := HostSkew{Host: h, Behind: time.Duration(d), Applied: time.Duration(d) <= maxSkew}
