@@ -1,6 +1,10 @@
 package trace
 
-import "github.com/hoptrace/hoptrace/ingest"
+import (
+	"hash/maphash"
+
+	"github.com/hoptrace/hoptrace/ingest"
+)
 
 // DefaultPairWindow bounds a Pairer's memory: a SubBefore is remembered while fewer than DefaultPairWindow newer
 // SubBefores have arrived, and a SubAfter waits for its SubBefore while fewer than DefaultPairWindow newer
@@ -25,8 +29,12 @@ type Pairer struct {
 	last      pairKey
 	lastB     before
 	lastValid bool
-	bhead     int
-	seq       uint64
+	// inMap has a bit set for every key that may be in befores (a bit is never cleared while the map holds
+	// anything): most keys are not there, and a clear bit saves hashing two strings into the map.
+	inMap [1 << 10]uint64
+	seed  maphash.Seed
+	bhead int
+	seq   uint64
 
 	waiting map[pairKey][]pending // SubAfters waiting for their SubBefore
 	wring   []pairKey             // arrival order of waiting keys
@@ -63,7 +71,7 @@ func newPairer(window int) *Pairer {
 	if window < 1 {
 		window = 1
 	}
-	return &Pairer{window: window, befores: make(map[pairKey]before), waiting: make(map[pairKey][]pending)}
+	return &Pairer{window: window, befores: make(map[pairKey]before), waiting: make(map[pairKey][]pending), seed: maphash.MakeSeed()}
 }
 
 // Add adds a record with no source position; see AddRef.
@@ -99,8 +107,10 @@ func (p *Pairer) AddRef(r Record, ref ingest.Ref) {
 			p.push(r, ref)
 			return
 		}
-		if b, ok := p.befores[k]; ok {
-			delete(p.befores, k)
+		if !p.mayHave(k) {
+			// not in the map: fall through
+		} else if b, ok := p.befores[k]; ok {
+			p.forget(k)
 			fill(&r, b.timeMs, b.group, b.keys)
 			p.push(r, ref)
 			return
@@ -164,6 +174,27 @@ func fill(r *Record, timeMs int64, group string, keys []string) {
 	}
 }
 
+// bit is k's bit in inMap.
+func (p *Pairer) bit(k pairKey) uint32 {
+	return uint32(maphash.String(p.seed, k.req)^maphash.String(p.seed, k.msg)*31) % (64 * uint32(len(p.inMap)))
+}
+
+func (p *Pairer) mayHave(k pairKey) bool {
+	if len(p.befores) == 0 {
+		return false
+	}
+	b := p.bit(k)
+	return p.inMap[b/64]&(1<<(b%64)) != 0
+}
+
+// forget deletes k from the map; an empty map clears inMap.
+func (p *Pairer) forget(k pairKey) {
+	delete(p.befores, k)
+	if len(p.befores) == 0 {
+		p.inMap = [len(p.inMap)]uint64{}
+	}
+}
+
 // remember keeps a SubBefore's facts for the next window SubBefores.
 func (p *Pairer) remember(k pairKey, b before) {
 	p.seq++
@@ -172,9 +203,10 @@ func (p *Pairer) remember(k pairKey, b before) {
 	// replaces it, as a map write would).
 	if p.lastValid && p.last != k {
 		p.befores[p.last] = p.lastB
+		p.inMap[p.bit(p.last)/64] |= 1 << (p.bit(p.last) % 64)
 	}
-	if len(p.befores) > 0 {
-		delete(p.befores, k)
+	if p.mayHave(k) {
+		p.forget(k)
 	}
 	p.last, p.lastB, p.lastValid = k, b, true
 	p.bring = append(p.bring, ringEntry{k, b.seq})
@@ -184,8 +216,10 @@ func (p *Pairer) remember(k pairKey, b before) {
 		p.bhead++
 		if p.lastValid && p.last == e.k && p.lastB.seq == e.seq {
 			p.lastValid, p.lastB = false, before{}
+		} else if !p.mayHave(e.k) {
+			// not in the map
 		} else if ob, ok := p.befores[e.k]; ok && ob.seq == e.seq {
-			delete(p.befores, e.k)
+			p.forget(e.k)
 		}
 	}
 	if p.bhead >= p.window {
