@@ -222,3 +222,13 @@ func FuzzAppendNDJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestStamp(t *testing.T) {
+	for _, ns := range []int64{0, 1, 999_999, 1_000_000, 1795391998028_000_000, -1, -86_400_000_000_001,
+		time.Date(2026, 11, 23, 23, 59, 59, 999_999_999, time.UTC).UnixNano(),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano(), time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).UnixNano()} {
+		if got, want := stamp(ns), time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000Z"); got != want {
+			t.Errorf("stamp(%d) = %s, want %s", ns, got, want)
+		}
+	}
+}
