@@ -609,12 +609,17 @@ func (acc *accumulator) merge(o *accumulator) {
 }
 
 func (acc *accumulator) latency() []Latency {
+	var wg sync.WaitGroup // a million samples per pair: sort the pairs on every core
+	for p := range acc.samples {
+		wg.Add(1)
+		go func() { defer wg.Done(); slices.Sort(acc.samples[p]) }()
+	}
+	wg.Wait()
 	var out []Latency
 	for p, s := range acc.samples {
 		if len(s) == 0 {
 			continue
 		}
-		slices.Sort(s)
 		out = append(out, Latency{From: latencyPairs[p][0], To: latencyPairs[p][1], N: len(s), P50: pct(s, 50), P99: pct(s, 99), Max: s[len(s)-1]})
 	}
 	return out
