@@ -122,7 +122,8 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 		// hold. The table is a tenth of an audit's memory: let it go before the join needs its own.
 		st.syms.table = nil
 	}
-	a.Window = window(st, stats, opt)
+	moved, zoneWarnings := applyZones(st, detectZones(st))
+	a.Window = window(st, stats, moved, opt)
 	from, to := a.Window.From.UnixNano(), a.Window.To.UnixNano()
 	if a.Window.Explicit {
 		st.filter(func(r *rec) bool {
@@ -159,6 +160,7 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 		ranges = focus(st, ranges, opt.Focus)
 		opt.KeepEvents = true
 	}
+	a.Warnings = append(zoneWarnings, a.Warnings...)
 	a.Cases = make([]*Case, ranges.len())
 	st.syms.table = nil // no symbol is looked up from here on: the verdicts work on the symbols the records hold
 	// An ok order of a large audit is kept as a compact row while the store is alive, and becomes a Case only
@@ -346,7 +348,7 @@ func focus(st *store, ranges caseSet, id string) caseSet {
 	return out
 }
 
-func window(st *store, stats []ingest.Stats, opt Options) Window {
+func window(st *store, stats []ingest.Stats, moved map[string]bool, opt Options) Window {
 	var lo, hi int64
 	widen := func(t int64) {
 		if t == 0 {
@@ -360,6 +362,9 @@ func window(st *store, stats []ingest.Stats, opt Options) Window {
 		}
 	}
 	for _, s := range stats {
+		if moved[s.Path] {
+			continue // its events moved to another zone: its span as read is off (the events themselves count)
+		}
 		widen(s.FirstTime)
 		widen(s.LastTime)
 	}

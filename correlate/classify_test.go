@@ -383,3 +383,60 @@ func TestArrivalOrderDoesNotMatter(t *testing.T) {
 		}
 	}
 }
+
+// TestZoneDetection: a log host whose sends sit a whole time zone away from their Pub traces is moved onto the
+// traces' clock; a few seconds of skew, or gaps that wander (a backlog), are not a time zone.
+func TestZoneDetection(t *testing.T) {
+	day := func(offset func(i int) float64) []ingest.Event {
+		var out []ingest.Event
+		for i := 0; i < 40; i++ {
+			s := 100 + float64(i)*10
+			id, m := fmt.Sprintf("Z%d", i), fmt.Sprintf("ZM%d0", i) // msgIds ending in 0: sampled
+			out = append(out,
+				ev(s+offset(i), "paid o="+id+" h=order-1"),
+				ev(s+0.01+offset(i), "sent o="+id+" k="+id+" m="+m+" b=broker-a q=0 off="+fmt.Sprint(i)+" h=order-1"),
+				ev(s+0.01, "stored m="+m+" k="+id+" trace"),
+				ev(s+0.03, "delivered m="+m+" k="+id+" h=rp-1"),
+				ev(s+0.05, "granted o="+id+" g=RP"+id+" h=rp-1"))
+		}
+		// The last order was sent a minute before the end of the window: in flight, whatever the zone.
+		out = append(out, ev(1000+offset(0), "paid o=LAST h=order-1"), ev(1000.01+offset(0), "sent o=LAST k=LAST m=LASTM0 h=order-1"),
+			ev(1000.01, "stored m=LASTM0 k=LAST trace"), ev(1060, "granted o=OTHER g=RPX h=rp-1"))
+		return out
+	}
+	hasZoneWarning := func(a *Audit) bool {
+		for _, w := range a.Warnings {
+			if strings.Contains(w, "wrong time zone") {
+				return true
+			}
+		}
+		return false
+	}
+
+	a := Correlate(day(func(int) float64 { return -8 * 3600 }), nil, Options{})
+	if !hasZoneWarning(a) {
+		t.Errorf("8h behind the traces: no zone warning in %q", a.Warnings)
+	}
+	if c := a.Find("LAST"); c == nil || c.Verdict != InFlight {
+		t.Errorf("8h behind the traces: LAST = %+v, want in_flight", c)
+	}
+	for name, off := range map[string]func(int) float64{
+		"2.5 s of skew":   func(int) float64 { return -2.5 },
+		"a backlog":       func(i int) float64 { return -float64(i) * 600 },
+		"half a zone off": func(int) float64 { return -7.5 * 60 },
+	} {
+		if a := Correlate(day(off), nil, Options{}); hasZoneWarning(a) {
+			t.Errorf("%s: taken for a time zone: %q", name, a.Warnings)
+		}
+	}
+	// Without traces there is no clock to trust: nothing moves.
+	var noTraces []ingest.Event
+	for _, e := range day(func(int) float64 { return -8 * 3600 }) {
+		if e.Origin != ingest.OriginTrace {
+			noTraces = append(noTraces, e)
+		}
+	}
+	if a := Correlate(noTraces, nil, Options{}); hasZoneWarning(a) {
+		t.Errorf("no traces: taken for a time zone: %q", a.Warnings)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,5 +79,48 @@ func TestAccuracy(t *testing.T) {
 				t.Errorf("%d of %d orders wrong. Confusion:\n%s", wrong, len(truth), table)
 			}
 		})
+	}
+}
+
+// TestAccuracyWrongZone: the order-service logs' stamps carry no zone. Read in the wrong one (a profile without
+// their timezone, and --tz off by eight hours), the producers' events move by hours, and messages sent just
+// before the end of the day looked lost instead of in flight. The RocketMQ traces' epoch times show the
+// offset: the verdicts must stay right, and a warning must say what was corrected.
+func TestAccuracyWrongZone(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "day")
+	if code, _, stderr := run(t, "gen", "--orders", "5000", "--seed", "5", "--out", dir); code != 0 {
+		t.Fatalf("gen exit %d: %s", code, stderr)
+	}
+	code, prof, stderr := run(t, "profile", "default")
+	if code != 0 {
+		t.Fatalf("profile default exit %d: %s", code, stderr)
+	}
+	var kept []string
+	for _, line := range strings.Split(prof, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "timezone:") {
+			continue // the user forgot to say the zone of the order-service logs
+		}
+		kept = append(kept, line)
+	}
+	profile := filepath.Join(t.TempDir(), "no-zone.yaml")
+	if err := os.WriteFile(profile, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, "audit", filepath.Join(dir, "logs"), "--profile", profile, "--tz", "Asia/Shanghai",
+		"--format", "ndjson", "--only", "all")
+	if code != 0 {
+		t.Fatalf("audit exit %d: %s", code, stderr)
+	}
+	truth, err := fixtures.ReadTruth(filepath.Join(dir, "truth.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrong, table := fixtures.Compare(truth, readNDJSON(t, out)); wrong > 0 {
+		t.Errorf("%d of %d orders wrong with the order-service logs read 8h off. Confusion:\n%s", wrong, len(truth), table)
+	}
+	for _, host := range []string{"order-1", "order-2"} {
+		if !strings.Contains(stderr, "warning: "+host+"'s time stamps are 8h0m0s behind the RocketMQ traces' clock") {
+			t.Errorf("no warning that %s was read in the wrong zone; stderr:\n%s", host, stderr)
+		}
 	}
 }

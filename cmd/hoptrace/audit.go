@@ -108,6 +108,12 @@ func runAudit(ctx context.Context, e *env, o *auditOptions) error {
 	}); err != nil {
 		return err
 	}
+	if o.Format != "text" || (o.Output != "" && o.Output != "-") {
+		// A script reading rows (or a report going to a file) must not hide what makes verdicts doubtful.
+		for _, w := range a.Warnings {
+			fmt.Fprintf(e.Stderr, "warning: %s\n", w)
+		}
+	}
 	if o.Remediate != "" {
 		n, err := writeRemediation(o.Remediate, a)
 		if err != nil {
