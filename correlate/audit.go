@@ -122,7 +122,8 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 		// hold. The table is a tenth of an audit's memory: let it go before the join needs its own.
 		st.syms.table = nil
 	}
-	moved, zoneWarnings := applyZones(st, detectZones(st))
+	shifts, noTraces := detectZones(st)
+	moved, zoneWarnings := applyZones(st, shifts, noTraces)
 	a.Window = window(st, stats, moved, opt)
 	from, to := a.Window.From.UnixNano(), a.Window.To.UnixNano()
 	if a.Window.Explicit {

@@ -429,14 +429,25 @@ func TestZoneDetection(t *testing.T) {
 			t.Errorf("%s: taken for a time zone: %q", name, a.Warnings)
 		}
 	}
-	// Without traces there is no clock to trust: nothing moves.
-	var noTraces []ingest.Event
-	for _, e := range day(func(int) float64 { return -8 * 3600 }) {
-		if e.Origin != ingest.OriginTrace {
-			noTraces = append(noTraces, e)
+	// Without traces the producers are the reference: the consumer host is moved onto their clock, and the
+	// last order is still in flight. A skew of seconds still moves nothing.
+	noTraces := func(evs []ingest.Event) []ingest.Event {
+		var out []ingest.Event
+		for _, e := range evs {
+			if e.Origin != ingest.OriginTrace {
+				out = append(out, e)
+			}
 		}
+		return out
 	}
-	if a := Correlate(noTraces, nil, Options{}); hasZoneWarning(a) {
-		t.Errorf("no traces: taken for a time zone: %q", a.Warnings)
+	a = Correlate(noTraces(day(func(int) float64 { return -8 * 3600 })), nil, Options{})
+	if !hasZoneWarning(a) {
+		t.Errorf("no traces, producers 8h behind: no zone warning in %q", a.Warnings)
+	}
+	if c := a.Find("LAST"); c == nil || c.Verdict != InFlight {
+		t.Errorf("no traces, producers 8h behind: LAST = %+v, want in_flight", c)
+	}
+	if a := Correlate(noTraces(day(func(int) float64 { return -2.5 })), nil, Options{}); hasZoneWarning(a) {
+		t.Errorf("no traces, 2.5 s of skew: taken for a time zone: %q", a.Warnings)
 	}
 }

@@ -14,8 +14,9 @@ import (
 // looks hours old, lost instead of in flight. RocketMQ traces carry epoch milliseconds, which no zone setting
 // can misread; a host whose send and delivery lines sit a whole number of quarter hours away from the traces of
 // the same messages, all of them and tightly, was read in the wrong zone. Its events are moved back onto the
-// traces' clock before anything is decided, and a warning says so. Without traces nothing is moved: the
-// skew estimate's warning is all hoptrace can say.
+// traces' clock before anything is decided, and a warning says so. Without traces, the producers' send lines
+// are the reference instead, and a consumer host is moved onto their clock (which side was misread cannot be
+// told then; the verdicts only need both sides on one clock).
 
 const (
 	zoneUnit       = 15 * time.Minute // time zones differ by whole quarter hours
@@ -33,7 +34,7 @@ type zoneShift struct {
 
 // detectZones finds the log hosts read in the wrong zone. It samples messages (those whose msgId ends in '0':
 // one in sixteen, the same ones on every run) to keep its memory small.
-func detectZones(st *store) []zoneShift {
+func detectZones(st *store) (shifts []zoneShift, noTraces bool) {
 	type traced struct{ stored, delivered, consumed int64 }
 	// Which symbols are sampled, read once in symbol order (the arena front to back), not once per record.
 	pick := make([]uint64, (st.syms.len()+63)/64)
@@ -87,27 +88,43 @@ func detectZones(st *store) []zoneShift {
 			*at = r.time
 		}
 	}
-	if len(traces) == 0 {
-		return nil
-	}
 	diffs := map[string][]int64{}
-	for _, l := range lines {
-		t := traces[l.msg]
-		if t == nil {
-			continue
+	if len(traces) > 0 {
+		for _, l := range lines {
+			t := traces[l.msg]
+			if t == nil {
+				continue
+			}
+			ref := t.stored // a send result against its Pub trace
+			switch l.hop {
+			case ingest.HopDelivered:
+				ref = t.delivered
+			case ingest.HopConsumed:
+				ref = t.consumed
+			}
+			if h := st.ctxs[l.ctx].host; ref != 0 && h != "" {
+				diffs[h] = append(diffs[h], l.time-ref)
+			}
 		}
-		ref := t.stored // a send result against its Pub trace
-		switch l.hop {
-		case ingest.HopDelivered:
-			ref = t.delivered
-		case ingest.HopConsumed:
-			ref = t.consumed
+	} else {
+		// No traces: the producers' send lines are the reference. A delivery comes milliseconds after its
+		// send; hours after, for every message, is a zone. Which side is wrong cannot be told: the consumer
+		// side is moved onto the producers' clock, so that the verdicts compare like with like.
+		sent := map[sym]int64{}
+		for _, l := range lines {
+			if t, ok := sent[l.msg]; l.hop == ingest.HopSent && (!ok || l.time < t) {
+				sent[l.msg] = l.time
+			}
 		}
-		if h := st.ctxs[l.ctx].host; ref != 0 && h != "" {
-			diffs[h] = append(diffs[h], l.time-ref)
+		for _, l := range lines {
+			if t, ok := sent[l.msg]; ok && l.hop != ingest.HopSent {
+				if h := st.ctxs[l.ctx].host; h != "" {
+					diffs[h] = append(diffs[h], l.time-t)
+				}
+			}
 		}
+		noTraces = true
 	}
-	var out []zoneShift
 	for h, d := range diffs {
 		if len(d) < zoneMinPairs {
 			continue
@@ -123,10 +140,10 @@ func detectZones(st *store) []zoneShift {
 		if float64(hi-lo) < zoneAgreeShare*float64(len(d)) {
 			continue
 		}
-		out = append(out, zoneShift{host: h, ns: -off, n: len(d)})
+		shifts = append(shifts, zoneShift{host: h, ns: -off, n: len(d)})
 	}
-	sort.Slice(out, func(a, b int) bool { return out[a].host < out[b].host })
-	return out
+	sort.Slice(shifts, func(a, b int) bool { return shifts[a].host < shifts[b].host })
+	return shifts, noTraces
 }
 
 func sign(x int64) int64 {
@@ -138,7 +155,7 @@ func sign(x int64) int64 {
 
 // applyZones moves the corrected hosts' log events onto the traces' clock, and returns the files whose events
 // moved (their time spans, as the readers counted them, are off) and a warning per host.
-func applyZones(st *store, shifts []zoneShift) (moved map[string]bool, warnings []string) {
+func applyZones(st *store, shifts []zoneShift, noTraces bool) (moved map[string]bool, warnings []string) {
 	if len(shifts) == 0 {
 		return nil, nil
 	}
@@ -148,6 +165,11 @@ func applyZones(st *store, shifts []zoneShift) (moved map[string]bool, warnings 
 		ahead := "behind"
 		if z.ns < 0 {
 			ahead = "ahead of"
+		}
+		if noTraces {
+			warnings = append(warnings, fmt.Sprintf("%s's time stamps are %s %s the producers' for the same messages (%d of them agree): one side was read in the wrong time zone (with no RocketMQ traces, hoptrace cannot tell which), and %s's events are moved here by %s so that the verdicts compare like with like; set the profile sources' timezone (or --tz) so the times are right everywhere",
+				z.host, dur(abs(z.ns)), ahead, z.n, z.host, dur(z.ns)))
+			continue
 		}
 		warnings = append(warnings, fmt.Sprintf("%s's time stamps are %s %s the RocketMQ traces' clock for the same messages (%d of them agree): they were read in the wrong time zone, and are corrected here by %s; set the profile source's timezone (or --tz) so its times are right everywhere",
 			z.host, dur(abs(z.ns)), ahead, z.n, dur(z.ns)))
