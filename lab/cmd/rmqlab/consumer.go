@@ -24,6 +24,8 @@ import (
 //
 //   - "fail": the grant hits a (simulated) database error: log the failure, return RECONSUME_LATER with the
 //     shortest retry delay (1 s); once reconsumeTimes reaches the maximum the broker moves it to the DLQ.
+//   - "swallow": the grant hits the same database error, the failure is logged, and the listener returns
+//     CONSUME_SUCCESS anyway (the error is swallowed): the broker never redelivers, the red packet is owed.
 //   - "crash": the listener hands the grant to an in-memory executor and returns CONSUME_SUCCESS at once (the
 //     classic bug); the consumer then reports its offset to the broker, prints "CRASHPOINT <order>" and waits to
 //     be killed before the executor runs.
@@ -32,8 +34,9 @@ import (
 // It prints "READY" once started and exits cleanly (offsets reported by Shutdown) on SIGTERM.
 
 type behaviour struct {
-	Fail  []string `json:"fail"`
-	Crash []string `json:"crash"`
+	Fail    []string `json:"fail"`
+	Swallow []string `json:"swallow"`
+	Crash   []string `json:"crash"`
 }
 
 func readBehaviour(state string) behaviour {
@@ -131,11 +134,11 @@ func runConsumer(args []string) error {
 						fmt.Println("CRASHPOINT " + order)
 					}(order)
 				})
+			case has(b.Swallow, order):
+				grantFailed(log, order)
+				log.line(time.Now(), "INFO", listenerClass, "consume result", kv{"msgId", strings.ToUpper(m.MsgId)}, kv{"status", "CONSUME_SUCCESS"})
 			case has(b.Fail, order):
-				errText := "Deadlock found when trying to get lock; try restarting transaction"
-				log.line(time.Now(), "ERROR", grantClass, "grant red packet failed", kv{"orderId", order}, kv{"error", errText},
-					kv{"error.stack_trace", "com.mysql.cj.jdbc.exceptions.MySQLTransactionRollbackException: " + errText +
-						"\n\tat com.mysql.cj.jdbc.exceptions.SQLError.createSQLException(SQLError.java:123)\n\tat com.hoptrace.rp.GrantService.grant(GrantService.java:64)\n\t... 31 more"})
+				grantFailed(log, order)
 				log.line(time.Now(), "WARN", listenerClass, "consume result", kv{"msgId", strings.ToUpper(m.MsgId)}, kv{"status", "RECONSUME_LATER"})
 				if m.ReconsumeTimes >= int32(*maxRe) {
 					log.line(time.Now(), "ERROR", listenerClass, "message exceeded max reconsume times, moved to DLQ",
@@ -182,6 +185,14 @@ func runConsumer(args []string) error {
 	}
 	fmt.Println("STOPPED")
 	return nil
+}
+
+// grantFailed logs a grant that hit a (simulated) database deadlock, with its stack trace.
+func grantFailed(log rpLog, order string) {
+	errText := "Deadlock found when trying to get lock; try restarting transaction"
+	log.line(time.Now(), "ERROR", grantClass, "grant red packet failed", kv{"orderId", order}, kv{"error", errText},
+		kv{"error.stack_trace", "com.mysql.cj.jdbc.exceptions.MySQLTransactionRollbackException: " + errText +
+			"\n\tat com.mysql.cj.jdbc.exceptions.SQLError.createSQLException(SQLError.java:123)\n\tat com.hoptrace.rp.GrantService.grant(GrantService.java:64)\n\t... 31 more"})
 }
 
 var grantMu sync.Mutex
