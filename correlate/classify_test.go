@@ -384,27 +384,37 @@ func TestArrivalOrderDoesNotMatter(t *testing.T) {
 	}
 }
 
-// TestZoneDetection: a log host whose sends sit a whole time zone away from their Pub traces is moved onto the
-// traces' clock; a few seconds of skew, or gaps that wander (a backlog), are not a time zone.
-func TestZoneDetection(t *testing.T) {
-	day := func(offset func(i int) float64) []ingest.Event {
-		var out []ingest.Event
-		for i := 0; i < 40; i++ {
-			s := 100 + float64(i)*10
-			id, m := fmt.Sprintf("Z%d", i), fmt.Sprintf("ZM%d0", i) // msgIds ending in 0: sampled
-			out = append(out,
-				ev(s+offset(i), "paid o="+id+" h=order-1"),
-				ev(s+0.01+offset(i), "sent o="+id+" k="+id+" m="+m+" b=broker-a q=0 off="+fmt.Sprint(i)+" h=order-1"),
-				ev(s+0.01, "stored m="+m+" k="+id+" trace"),
-				ev(s+0.03, "delivered m="+m+" k="+id+" h=rp-1"),
-				ev(s+0.05, "granted o="+id+" g=RP"+id+" h=rp-1"))
+// zoneDay is 40 ok orders and one sent a minute before the end of the window, with the producer's lines moved
+// by producer(i) seconds and the consumer's by consumer seconds; the traces (Pub only) keep the true clock.
+func zoneDay(producer func(i int) float64, consumer float64, traces bool) []ingest.Event {
+	var out []ingest.Event
+	add := func(e ingest.Event) {
+		if traces || e.Origin != ingest.OriginTrace {
+			out = append(out, e)
 		}
-		// The last order was sent a minute before the end of the window: in flight, whatever the zone.
-		out = append(out, ev(1000+offset(0), "paid o=LAST h=order-1"), ev(1000.01+offset(0), "sent o=LAST k=LAST m=LASTM0 h=order-1"),
-			ev(1000.01, "stored m=LASTM0 k=LAST trace"), ev(1060, "granted o=OTHER g=RPX h=rp-1"))
-		return out
 	}
-	hasZoneWarning := func(a *Audit) bool {
+	for i := 0; i < 40; i++ {
+		s := 100 + float64(i)*10
+		id, m := fmt.Sprintf("Z%d", i), fmt.Sprintf("ZM%d0", i) // msgIds ending in 0: sampled
+		add(ev(s+producer(i), "paid o="+id+" h=order-1"))
+		add(ev(s+0.01+producer(i), "sent o="+id+" k="+id+" m="+m+" b=broker-a q=0 off="+fmt.Sprint(i)+" h=order-1"))
+		add(ev(s+0.01, "stored m="+m+" k="+id+" trace"))
+		add(ev(s+0.03+consumer, "delivered m="+m+" k="+id+" h=rp-1"))
+		add(ev(s+0.05+consumer, "granted o="+id+" g=RP"+id+" h=rp-1"))
+	}
+	add(ev(1000+producer(0), "paid o=LAST h=order-1"))
+	add(ev(1000.01+producer(0), "sent o=LAST k=LAST m=LASTM0 h=order-1"))
+	add(ev(1000.01, "stored m=LASTM0 k=LAST trace"))
+	add(ev(1060+consumer, "granted o=OTHER g=RPX h=rp-1"))
+	return out
+}
+
+// TestZoneDetection: a log host whose lines sit a whole time zone away from the traces of the same messages (or,
+// without traces, a consumer that far from the producers) is moved onto one clock, and the order sent a minute
+// before the end stays in flight. A few seconds of skew, gaps that wander (a backlog) or half a zone are not a
+// time zone.
+func TestZoneDetection(t *testing.T) {
+	zoneWarned := func(a *Audit) bool {
 		for _, w := range a.Warnings {
 			if strings.Contains(w, "wrong time zone") {
 				return true
@@ -412,42 +422,31 @@ func TestZoneDetection(t *testing.T) {
 		}
 		return false
 	}
-
-	a := Correlate(day(func(int) float64 { return -8 * 3600 }), nil, Options{})
-	if !hasZoneWarning(a) {
-		t.Errorf("8h behind the traces: no zone warning in %q", a.Warnings)
-	}
-	if c := a.Find("LAST"); c == nil || c.Verdict != InFlight {
-		t.Errorf("8h behind the traces: LAST = %+v, want in_flight", c)
-	}
-	for name, off := range map[string]func(int) float64{
-		"2.5 s of skew":   func(int) float64 { return -2.5 },
-		"a backlog":       func(i int) float64 { return -float64(i) * 600 },
-		"half a zone off": func(int) float64 { return -7.5 * 60 },
+	const eight = 8 * 3600
+	for _, tt := range []struct {
+		name     string
+		producer func(int) float64
+		consumer float64
+		traces   bool
+		moved    bool
+	}{
+		{"producer 8h behind the traces", func(int) float64 { return -eight }, 0, true, true},
+		{"consumer 8h ahead, only Pub traces", func(int) float64 { return 0 }, eight, true, true},
+		{"no traces, producer 8h behind", func(int) float64 { return -eight }, 0, false, true},
+		{"2.5 s of skew", func(int) float64 { return -2.5 }, 0, true, false},
+		{"no traces, 2.5 s of skew", func(int) float64 { return -2.5 }, 0, false, false},
+		{"a backlog", func(i int) float64 { return -float64(i) * 600 }, 0, true, false},
+		{"half a zone", func(int) float64 { return -7.5 * 60 }, 0, true, false},
 	} {
-		if a := Correlate(day(off), nil, Options{}); hasZoneWarning(a) {
-			t.Errorf("%s: taken for a time zone: %q", name, a.Warnings)
+		a := Correlate(zoneDay(tt.producer, tt.consumer, tt.traces), nil, Options{})
+		if got := zoneWarned(a); got != tt.moved {
+			t.Errorf("%s: zone correction %v, want %v; warnings %q", tt.name, got, tt.moved, a.Warnings)
 		}
-	}
-	// Without traces the producers are the reference: the consumer host is moved onto their clock, and the
-	// last order is still in flight. A skew of seconds still moves nothing.
-	noTraces := func(evs []ingest.Event) []ingest.Event {
-		var out []ingest.Event
-		for _, e := range evs {
-			if e.Origin != ingest.OriginTrace {
-				out = append(out, e)
-			}
+		if !tt.moved {
+			continue
 		}
-		return out
-	}
-	a = Correlate(noTraces(day(func(int) float64 { return -8 * 3600 })), nil, Options{})
-	if !hasZoneWarning(a) {
-		t.Errorf("no traces, producers 8h behind: no zone warning in %q", a.Warnings)
-	}
-	if c := a.Find("LAST"); c == nil || c.Verdict != InFlight {
-		t.Errorf("no traces, producers 8h behind: LAST = %+v, want in_flight", c)
-	}
-	if a := Correlate(noTraces(day(func(int) float64 { return -2.5 })), nil, Options{}); hasZoneWarning(a) {
-		t.Errorf("no traces, 2.5 s of skew: taken for a time zone: %q", a.Warnings)
+		if c := a.Find("LAST"); c == nil || c.Verdict != InFlight {
+			t.Errorf("%s: LAST = %+v, want in_flight", tt.name, c)
+		}
 	}
 }

@@ -96,12 +96,14 @@ func detectZones(st *store) (shifts []zoneShift, noTraces bool) {
 				continue
 			}
 			ref := t.stored // a send result against its Pub trace
-			switch l.hop {
-			case ingest.HopDelivered:
+			switch {
+			case l.hop == ingest.HopDelivered && t.delivered != 0:
 				ref = t.delivered
-			case ingest.HopConsumed:
+			case l.hop == ingest.HopConsumed && t.consumed != 0:
 				ref = t.consumed
 			}
+			// With no SubBefore or SubAfter trace (consumer tracing off), a delivery is compared with its Pub
+			// trace: milliseconds after it, or seconds; never hours, for every message.
 			if h := st.ctxs[l.ctx].host; ref != 0 && h != "" {
 				diffs[h] = append(diffs[h], l.time-ref)
 			}
