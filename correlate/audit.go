@@ -184,7 +184,7 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 			var adj []int64
 			var keys []string
 			var sc Case
-			var os orderScratch
+			var osc orderScratch
 			for ci := wi; ci < ranges.len(); ci += workers {
 				evs, adj, keys = evs[:0], adj[:0], keys[:0]
 				for _, i := range ranges.at(ci) {
@@ -193,7 +193,7 @@ func correlate(st *store, stats []ingest.Stats, opt Options) *Audit {
 				}
 				c := &sc
 				*c = Case{Events: evs, Adjusted: adj}
-				c.order(skew.correct, &os)
+				c.order(skew.correct, &osc)
 				c.fillIdentity() // in causal order: msgIds and keys are listed as they happened, not as files were read
 				w.classify(c, &scratch, !opt.KeepEvents)
 				accs[wi].add(c)
