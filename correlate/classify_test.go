@@ -395,7 +395,7 @@ func zoneDay(producer func(i int) float64, consumer float64, traces bool) []inge
 	}
 	for i := 0; i < 40; i++ {
 		s := 100 + float64(i)*10
-		id, m := fmt.Sprintf("Z%d", i), fmt.Sprintf("ZM%d0", i) // msgIds ending in 0: sampled
+		id, m := fmt.Sprintf("Z%d", i), fmt.Sprintf("ZM%d", i)
 		add(ev(s+producer(i), "paid o="+id+" h=order-1"))
 		add(ev(s+0.01+producer(i), "sent o="+id+" k="+id+" m="+m+" b=broker-a q=0 off="+fmt.Sprint(i)+" h=order-1"))
 		add(ev(s+0.01, "stored m="+m+" k="+id+" trace"))
@@ -403,8 +403,8 @@ func zoneDay(producer func(i int) float64, consumer float64, traces bool) []inge
 		add(ev(s+0.05+consumer, "granted o="+id+" g=RP"+id+" h=rp-1"))
 	}
 	add(ev(1000+producer(0), "paid o=LAST h=order-1"))
-	add(ev(1000.01+producer(0), "sent o=LAST k=LAST m=LASTM0 h=order-1"))
-	add(ev(1000.01, "stored m=LASTM0 k=LAST trace"))
+	add(ev(1000.01+producer(0), "sent o=LAST k=LAST m=LASTM h=order-1"))
+	add(ev(1000.01, "stored m=LASTM k=LAST trace"))
 	add(ev(1060+consumer, "granted o=OTHER g=RPX h=rp-1"))
 	return out
 }
