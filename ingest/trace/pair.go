@@ -127,14 +127,13 @@ func (p *Pairer) AddRef(r Record, ref ingest.Ref) {
 
 // Next returns the next ready record and its Ref, or false when none is ready.
 func (p *Pairer) Next() (Record, ingest.Ref, bool) {
-	if p.rhead >= len(p.ready) {
-		p.ready, p.rhead = p.ready[:0], 0
+	e := p.next()
+	if e == nil {
 		return Record{}, ingest.Ref{}, false
 	}
-	e := p.ready[p.rhead]
-	p.ready[p.rhead] = pending{}
-	p.rhead++
-	return e.r, e.ref, true
+	r, ref := e.r, e.ref
+	*e = pending{} // drop its strings
+	return r, ref, true
 }
 
 // next is Next without copying the record out: the pointer is valid until the Pairer is next changed.
