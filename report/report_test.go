@@ -199,27 +199,26 @@ func TestAppendNDJSON(t *testing.T) {
 			MsgIDs: []string{s}, UserID: s, Amount: s, Evidence: []EvidenceJSON{{Text: s, Source: s}}})
 	}
 	for _, r := range rows {
-		var want bytes.Buffer
-		if err := json.NewEncoder(&want).Encode(r); err != nil {
-			t.Fatal(err)
-		}
-		if got := r.AppendNDJSON(nil); string(got) != want.String() {
-			t.Errorf("AppendNDJSON:\n got %s\nwant %s", got, want.String())
-		}
+		checkNDJSON(t, r)
+	}
+}
+
+// checkNDJSON fails when r's hand-written NDJSON line is not encoding/json's.
+func checkNDJSON(t *testing.T, r Row) {
+	t.Helper()
+	var want bytes.Buffer
+	if err := json.NewEncoder(&want).Encode(r); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.AppendNDJSON(nil); string(got) != want.String() {
+		t.Errorf("AppendNDJSON:\n got %q\nwant %q", got, want.String())
 	}
 }
 
 func FuzzAppendNDJSON(f *testing.F) {
 	f.Add("2026112300000001", "lost_in_consumer", "x<y>&\"z\"\n\xff")
 	f.Fuzz(func(t *testing.T, id, verdict, reason string) {
-		r := Row{OrderID: id, Verdict: verdict, Reason: reason, MsgIDs: []string{reason}, Evidence: []EvidenceJSON{{Text: id, Source: verdict}}}
-		var want bytes.Buffer
-		if err := json.NewEncoder(&want).Encode(r); err != nil {
-			t.Fatal(err)
-		}
-		if got := r.AppendNDJSON(nil); string(got) != want.String() {
-			t.Errorf("AppendNDJSON:\n got %q\nwant %q", got, want.String())
-		}
+		checkNDJSON(t, Row{OrderID: id, Verdict: verdict, Reason: reason, MsgIDs: []string{reason}, Evidence: []EvidenceJSON{{Text: id, Source: verdict}}})
 	})
 }
 

@@ -63,23 +63,39 @@ func TestAccuracy(t *testing.T) {
 	}
 	for _, seed := range seeds {
 		t.Run("seed="+seed, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "day")
-			if code, _, stderr := run(t, "gen", "--orders", orders, "--seed", seed, "--out", dir); code != 0 {
-				t.Fatalf("gen exit %d: %s", code, stderr)
-			}
-			code, out, stderr := run(t, "audit", filepath.Join(dir, "logs"), "--format", "ndjson", "--only", "all")
-			if code != 0 {
-				t.Fatalf("audit exit %d: %s", code, stderr)
-			}
-			truth, err := fixtures.ReadTruth(filepath.Join(dir, "truth.csv"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if wrong, table := fixtures.Compare(truth, readNDJSON(t, out)); wrong > 0 {
-				t.Errorf("%d of %d orders wrong. Confusion:\n%s", wrong, len(truth), table)
-			}
+			dir := genDay(t, orders, seed)
+			auditAgainstTruth(t, dir, "")
 		})
 	}
+}
+
+// genDay generates a day and returns its directory (logs/ and truth.csv).
+func genDay(t *testing.T, orders, seed string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "day")
+	if code, _, stderr := run(t, "gen", "--orders", orders, "--seed", seed, "--out", dir); code != 0 {
+		t.Fatalf("gen exit %d: %s", code, stderr)
+	}
+	return dir
+}
+
+// auditAgainstTruth audits dir's logs (with extra flags) as NDJSON, fails on any order whose verdict is not the
+// truth's (what names the case in the message), and returns the audit's stderr.
+func auditAgainstTruth(t *testing.T, dir, what string, flags ...string) string {
+	t.Helper()
+	args := append([]string{"audit", filepath.Join(dir, "logs")}, flags...)
+	code, out, stderr := run(t, append(args, "--format", "ndjson", "--only", "all")...)
+	if code != 0 {
+		t.Fatalf("audit exit %d: %s", code, stderr)
+	}
+	truth, err := fixtures.ReadTruth(filepath.Join(dir, "truth.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrong, table := fixtures.Compare(truth, readNDJSON(t, out)); wrong > 0 {
+		t.Errorf("%d of %d orders wrong%s. Confusion:\n%s", wrong, len(truth), what, table)
+	}
+	return stderr
 }
 
 // TestAccuracyWrongZone: the order-service logs' stamps carry no zone. Read in the wrong one (a profile without
@@ -87,10 +103,7 @@ func TestAccuracy(t *testing.T) {
 // before the end of the day looked lost instead of in flight. The RocketMQ traces' epoch times show the
 // offset: the verdicts must stay right, and a warning must say what was corrected.
 func TestAccuracyWrongZone(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "day")
-	if code, _, stderr := run(t, "gen", "--orders", "5000", "--seed", "5", "--out", dir); code != 0 {
-		t.Fatalf("gen exit %d: %s", code, stderr)
-	}
+	dir := genDay(t, "5000", "5")
 	code, prof, stderr := run(t, "profile", "default")
 	if code != 0 {
 		t.Fatalf("profile default exit %d: %s", code, stderr)
@@ -106,18 +119,7 @@ func TestAccuracyWrongZone(t *testing.T) {
 	if err := os.WriteFile(profile, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out, stderr := run(t, "audit", filepath.Join(dir, "logs"), "--profile", profile, "--tz", "Asia/Shanghai",
-		"--format", "ndjson", "--only", "all")
-	if code != 0 {
-		t.Fatalf("audit exit %d: %s", code, stderr)
-	}
-	truth, err := fixtures.ReadTruth(filepath.Join(dir, "truth.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if wrong, table := fixtures.Compare(truth, readNDJSON(t, out)); wrong > 0 {
-		t.Errorf("%d of %d orders wrong with the order-service logs read 8h off. Confusion:\n%s", wrong, len(truth), table)
-	}
+	stderr = auditAgainstTruth(t, dir, " with the order-service logs read 8h off", "--profile", profile, "--tz", "Asia/Shanghai")
 	for _, host := range []string{"order-1", "order-2"} {
 		if !strings.Contains(stderr, "warning: "+host+"'s time stamps are 8h0m0s behind the RocketMQ traces' clock") {
 			t.Errorf("no warning that %s was read in the wrong zone; stderr:\n%s", host, stderr)

@@ -110,9 +110,7 @@ func runAudit(ctx context.Context, e *env, o *auditOptions) error {
 	}
 	if o.Format != "text" || (o.Output != "" && o.Output != "-") {
 		// A script reading rows (or a report going to a file) must not hide what makes verdicts doubtful.
-		for _, w := range a.Warnings {
-			fmt.Fprintf(e.Stderr, "warning: %s\n", w)
-		}
+		printWarnings(e, a)
 	}
 	if o.Remediate != "" {
 		n, err := writeRemediation(o.Remediate, a)
@@ -133,6 +131,13 @@ func runAudit(ctx context.Context, e *env, o *auditOptions) error {
 		}
 	}
 	return nil
+}
+
+// printWarnings writes the audit's warnings to stderr, one per line.
+func printWarnings(e *env, a *correlate.Audit) {
+	for _, w := range a.Warnings {
+		fmt.Fprintf(e.Stderr, "warning: %s\n", w)
+	}
 }
 
 func validFormat(f string) bool {

@@ -100,9 +100,7 @@ func runOrder(ctx context.Context, e *env, o *orderOptions) error {
 	}); err != nil {
 		return err
 	}
-	for _, w := range a.Warnings { // what makes the day's times doubtful (a time zone, a skewed clock) concerns this order too
-		fmt.Fprintf(e.Stderr, "warning: %s\n", w)
-	}
+	printWarnings(e, a) // what makes the day's times doubtful (a time zone, a skewed clock) concerns this order too
 	if readErr != nil {
 		return fmt.Errorf("some evidence could not be read, the verdict above is based on the rest: %w", readErr)
 	}

@@ -471,31 +471,14 @@ func (l *lab) scenarioHealthy() error {
 // 4: the grant fails with a (simulated) database error on every attempt; after maxReconsume retries the broker
 // moves the message to %DLQ%redpacket-consumer -> dead_lettered.
 func (l *lab) scenarioDeadLetter() error {
-	var fail []string
 	var batch []*order
 	for i := 0; i < 2; i++ {
 		o := l.newOrder("lab_dead_lettered", "dead_lettered", "granted")
-		fail = append(fail, o.id)
+		// Behaviours accumulate: a retry or a redelivery after a consumer restart must meet the same database.
+		l.behave.Fail = append(l.behave.Fail, o.id)
 		batch = append(batch, o)
 	}
-	// Behaviours accumulate: a retry or a redelivery after a consumer restart must meet the same database.
-	l.behave.Fail = append(l.behave.Fail, fail...)
-	if err := writeBehaviour(l.state, l.behave); err != nil {
-		return err
-	}
-	for _, o := range batch {
-		if !l.pay(o, 2) {
-			return fmt.Errorf("send of %s failed", o.id)
-		}
-	}
-	if err := l.waitFor("DLQ moves", 90*time.Second, func() bool {
-		for _, o := range batch {
-			if !l.rpLogHas("moved to DLQ", o.id) {
-				return false
-			}
-		}
-		return true
-	}); err != nil {
+	if err := l.payUntilLogged(batch, "moved to DLQ", 90*time.Second); err != nil {
 		return err
 	}
 	// The broker really has them in the DLQ topic: its route exists now.
@@ -505,6 +488,27 @@ func (l *lab) scenarioDeadLetter() error {
 		l.fact("scenario 4: %d messages reached %%DLQ%%%s after %d attempts each", len(batch), group, maxReconsume+1)
 	}
 	return nil
+}
+
+// payUntilLogged writes the behaviours, pays every order of batch, and waits until the red-packet log has a line
+// with text for each of them.
+func (l *lab) payUntilLogged(batch []*order, text string, max time.Duration) error {
+	if err := writeBehaviour(l.state, l.behave); err != nil {
+		return err
+	}
+	for _, o := range batch {
+		if !l.pay(o, 2) {
+			return fmt.Errorf("send of %s failed", o.id)
+		}
+	}
+	return l.waitFor(fmt.Sprintf("%q logged for %d orders", text, len(batch)), max, func() bool {
+		for _, o := range batch {
+			if !l.rpLogHas(text, o.id) {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // 7: the grant fails with the same database error, the failure is logged, and the listener returns
@@ -517,22 +521,7 @@ func (l *lab) scenarioGrantSwallowed() error {
 		l.behave.Swallow = append(l.behave.Swallow, o.id)
 		batch = append(batch, o)
 	}
-	if err := writeBehaviour(l.state, l.behave); err != nil {
-		return err
-	}
-	for _, o := range batch {
-		if !l.pay(o, 2) {
-			return fmt.Errorf("send of %s failed", o.id)
-		}
-	}
-	if err := l.waitFor("swallowed grant failures", 60*time.Second, func() bool {
-		for _, o := range batch {
-			if !l.rpLogHas("grant red packet failed", o.id) {
-				return false
-			}
-		}
-		return true
-	}); err != nil {
+	if err := l.payUntilLogged(batch, "grant red packet failed", 60*time.Second); err != nil {
 		return err
 	}
 	// The broker must not redeliver: give a retry (delay level 1 is 1 s) time to show, then check.
